@@ -1,0 +1,99 @@
+// Program policy: the team directory and the thresholds the domain marks "configurable".
+// Defaults below; a deployment overrides any part with the PATHWAY_CONFIG environment
+// variable (JSON, deep-merged), validated at start-up so a bad value fails loudly.
+import { z } from 'zod';
+import { NEURORADIOLOGY_SITES } from './vocabulary.js';
+
+const emails = z.array(z.email()).min(1);
+
+export const pathwayConfigSchema = z.strictObject({
+  /** Where links in emails point (the dashboard). */
+  appBaseUrl: z.url(),
+  /** Sender of every email. */
+  mailFrom: z.email(),
+  teamDirectory: z.strictObject({
+    neuroradiology: z.record(z.enum(NEURORADIOLOGY_SITES), emails),
+    neurointerventional: z.strictObject({ site: z.string(), emails }),
+    neurosurgery: z.strictObject({ site: z.string(), emails }),
+    coordinators: emails,
+    administrators: emails,
+  }),
+  thresholds: z.strictObject({
+    /** R4: negative myelograms before multidisciplinary review (domain default 3). */
+    negativeStudiesBeforeReview: z.number().int().min(1).max(10),
+    /** R6: failed targeted procedures before neurosurgery is recommended (domain default 2). */
+    failedProceduresBeforeNeurosurgery: z.number().int().min(1).max(10),
+    /** R2: Bern score bands: <= low is low, >= high is high, between is intermediate. */
+    bernLowMax: z.number().int().min(0).max(9),
+    bernHighMin: z.number().int().min(0).max(9),
+  }),
+  /** Days allowed for each pending decision before it is overdue. */
+  serviceLevelDays: z.strictObject({
+    TRIAGE: z.number().positive(),
+    IMAGING_SELECTION: z.number().positive(),
+    MYELOGRAPHY: z.number().positive(),
+    TREATMENT_PLANNING: z.number().positive(),
+    TARGETED_PATCH: z.number().positive(),
+    NEUROSURGICAL_ESCALATION: z.number().positive(),
+  }),
+  /** R9: follow-up visits, days after the procedure. */
+  followUpSchedule: z
+    .array(z.strictObject({ visit: z.enum(['day1', 'week1', 'month3', 'month12']), days: z.number().positive() }))
+    .min(1),
+});
+export type PathwayConfig = z.infer<typeof pathwayConfigSchema>;
+
+export const DEFAULT_CONFIG: PathwayConfig = {
+  appBaseUrl: 'http://127.0.0.1:3000',
+  mailFrom: 'csf-leak-pathway@example.org',
+  teamDirectory: {
+    neuroradiology: {
+      'santa-clara': ['neuroradiology.santa-clara@example.org'],
+      'roseville-sacramento': ['neuroradiology.roseville-sacramento@example.org'],
+    },
+    neurointerventional: { site: 'sacramento', emails: ['neurointerventional.sacramento@example.org'] },
+    neurosurgery: { site: 'redwood-city', emails: ['neurosurgery.redwood-city@example.org'] },
+    coordinators: ['coordinators@example.org'],
+    administrators: ['administrators@example.org'],
+  },
+  thresholds: {
+    negativeStudiesBeforeReview: 3,
+    failedProceduresBeforeNeurosurgery: 2,
+    bernLowMax: 2,
+    bernHighMin: 5,
+  },
+  serviceLevelDays: {
+    TRIAGE: 7,
+    IMAGING_SELECTION: 3,
+    MYELOGRAPHY: 30,
+    TREATMENT_PLANNING: 7,
+    TARGETED_PATCH: 21,
+    NEUROSURGICAL_ESCALATION: 30,
+  },
+  followUpSchedule: [
+    { visit: 'day1', days: 1 },
+    { visit: 'week1', days: 7 },
+    { visit: 'month3', days: 90 },
+    { visit: 'month12', days: 365 },
+  ],
+};
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+function deepMerge(base: Json, patch: Json): Json {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  if (base === null || typeof base !== 'object' || Array.isArray(base)) return patch;
+  const out: { [k: string]: Json } = { ...base };
+  for (const [k, v] of Object.entries(patch)) out[k] = k in base ? deepMerge(base[k] as Json, v) : v;
+  return out;
+}
+
+/** The configuration in force: defaults merged with PATHWAY_CONFIG, then validated. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): PathwayConfig {
+  const patch = env.PATHWAY_CONFIG ? (JSON.parse(env.PATHWAY_CONFIG) as Json) : {};
+  const merged = deepMerge(DEFAULT_CONFIG as unknown as Json, patch);
+  const parsed = pathwayConfigSchema.parse(merged);
+  if (parsed.thresholds.bernLowMax >= parsed.thresholds.bernHighMin) {
+    throw new Error('PATHWAY_CONFIG: thresholds.bernLowMax must be below thresholds.bernHighMin');
+  }
+  return parsed;
+}

@@ -1,0 +1,270 @@
+// Request bodies of the contract, as zod schemas. The API validates with these, the dashboard
+// reuses them for its form messages. Objects are strict: unknown fields are refused.
+import { z } from 'zod';
+import {
+  FOLLOW_UP_VISITS,
+  HOLD_REASONS,
+  LEAK_TYPES,
+  NEURORADIOLOGY_SITES,
+  PATCH_PROCEDURES,
+  SURGICAL_PROCEDURES,
+  TECHNIQUES,
+} from './vocabulary.js';
+
+const isRealDate = (s: string): boolean => {
+  const d = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+};
+export const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD')
+  .refine(isRealDate, 'must be a real calendar date');
+
+const notInFuture = (s: string): boolean => s <= new Date().toISOString().slice(0, 10);
+const pastDate = isoDate.refine(notInFuture, 'must not be in the future');
+
+const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+
+// Vertebral level or range: C1..C7, T1..T13 (transitional), L1..L5, S1..S5; e.g. T7 or T7-T8.
+const VERTEBRA = '(?:C[1-7]|T(?:1[0-3]|[1-9])|L[1-5]|S[1-5])';
+export const vertebralLevel = z
+  .string()
+  .regex(new RegExp(`^${VERTEBRA}(?:-${VERTEBRA})?$`), 'must be a vertebral level like T7 or a range like T7-T8');
+
+export const referralSchema = z.strictObject({
+  referralId: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,79}$/, 'must be 1-80 letters, digits, dot, underscore, colon or dash'),
+  patient: z.strictObject({
+    mrn: text(40),
+    givenName: text(100),
+    familyName: text(100),
+    birthDate: pastDate,
+    sex: z.enum(['female', 'male', 'other', 'unknown']),
+  }),
+  referringPhysician: z.strictObject({
+    name: text(200),
+    email: z.email('must be an email address').max(254),
+  }),
+  site: z.enum(NEURORADIOLOGY_SITES, { message: `must be one of ${NEURORADIOLOGY_SITES.join(', ')}` }),
+  symptomOnset: pastDate,
+  orthostaticPattern: z.enum(['classic_immediate', 'delayed', 'end_of_day', 'non_orthostatic']),
+  duralPunctureWithin30Days: z.boolean(),
+  priorSpinalProcedure: z.boolean(),
+  hit6Baseline: z.number().int('must be a whole number').min(36).max(78).optional(),
+  urgency: z.enum(['routine', 'urgent']),
+  notes: z.string().max(4000, 'must be at most 4000 characters').optional(),
+});
+export type Referral = z.infer<typeof referralSchema>;
+
+const reason = text(2000);
+const mm = z.number().min(0).max(100);
+
+export const brainMriSchema = z.strictObject({
+  venousSinusEngorgement: z.boolean(),
+  pachymeningealEnhancement: z.boolean(),
+  subduralFluid: z.boolean(),
+  suprasellarCisternMm: mm,
+  prepontineCisternMm: mm,
+  mamillopontineDistanceMm: mm,
+});
+export type BrainMri = z.infer<typeof brainMriSchema>;
+
+export const spineMriSchema = z.strictObject({
+  slec: z.enum(['present', 'absent', 'indeterminate']),
+  slecLocation: z.enum(['ventral', 'dorsal', 'lateral', 'mixed']).optional(),
+});
+export type SpineMri = z.infer<typeof spineMriSchema>;
+
+const triage = z
+  .strictObject({
+    stage: z.literal('TRIAGE'),
+    outcome: z.enum(['accept', 'decline', 'request_info']),
+    brainMri: brainMriSchema.optional(),
+    spineMri: spineMriSchema.optional(),
+    ichd3: z.enum(['met', 'not_met', 'insufficient_data']).optional(),
+    reason: reason.optional(),
+  })
+  .superRefine((d, ctx) => {
+    if (d.outcome === 'accept') {
+      for (const field of ['brainMri', 'spineMri', 'ichd3'] as const) {
+        if (d[field] === undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'is required to accept' });
+      }
+    }
+    if ((d.outcome === 'decline' || d.outcome === 'request_info') && d.reason === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['reason'], message: `is required to ${d.outcome === 'decline' ? 'decline' : 'request information'}` });
+    }
+  });
+
+const imagingSelection = z
+  .strictObject({
+    stage: z.literal('IMAGING_SELECTION'),
+    outcome: z.enum(['confirm', 'override']),
+    technique: z.enum(TECHNIQUES),
+    reason: reason.optional(),
+  })
+  .superRefine((d, ctx) => {
+    if (d.outcome === 'override' && d.reason === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['reason'], message: 'is required to override the recommendation' });
+    }
+  });
+
+const myelography = z
+  .strictObject({
+    stage: z.literal('MYELOGRAPHY'),
+    outcome: z.enum(['leak_found', 'no_leak', 'equivocal']),
+    technique: z.enum(TECHNIQUES),
+    performedOn: pastDate,
+    leak: z
+      .strictObject({
+        type: z.enum(LEAK_TYPES),
+        level: vertebralLevel,
+        side: z.enum(['left', 'right', 'ventral', 'dorsal', 'bilateral']),
+        speed: z.enum(['fast', 'slow']).optional(),
+      })
+      .optional(),
+    reason: reason.optional(),
+  })
+  .superRefine((d, ctx) => {
+    if (d.outcome === 'leak_found' && d.leak === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['leak'], message: 'is required when a leak is found' });
+    }
+    if (d.outcome !== 'leak_found' && d.leak !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['leak'], message: 'must be absent unless a leak is found' });
+    }
+  });
+
+const treatmentPlanning = z.strictObject({
+  stage: z.literal('TREATMENT_PLANNING'),
+  outcome: z.enum(['targeted_patch', 'empirical_patch', 'neurosurgery', 'repeat_imaging', 'discharge']),
+  reason: reason.optional(),
+});
+
+const targetedPatch = z
+  .strictObject({
+    stage: z.literal('TARGETED_PATCH'),
+    outcome: z.enum(['performed', 'not_performed']),
+    procedure: z.enum(PATCH_PROCEDURES).optional(),
+    levels: z.array(vertebralLevel).min(1, 'must name at least one level').max(10).optional(),
+    volumeMl: z.number().positive().max(100).optional(),
+    technicalSuccess: z.boolean().optional(),
+    performedOn: pastDate.optional(),
+    reason: reason.optional(),
+  })
+  .superRefine((d, ctx) => {
+    if (d.outcome === 'performed') {
+      for (const field of ['procedure', 'levels', 'performedOn'] as const) {
+        if (d[field] === undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'is required when the procedure was performed' });
+      }
+    }
+  });
+
+const neurosurgicalEscalation = z
+  .strictObject({
+    stage: z.literal('NEUROSURGICAL_ESCALATION'),
+    outcome: z.enum(['operated', 'not_candidate', 'declined']),
+    procedure: z.enum(SURGICAL_PROCEDURES).optional(),
+    performedOn: pastDate.optional(),
+    reason: reason.optional(),
+  })
+  .superRefine((d, ctx) => {
+    if (d.outcome === 'operated') {
+      for (const field of ['procedure', 'performedOn'] as const) {
+        if (d[field] === undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'is required when the patient was operated' });
+      }
+    }
+  });
+
+const followUp = z.strictObject({
+  stage: z.literal('FOLLOW_UP'),
+  outcome: z.enum([
+    'resolved',
+    'improved',
+    'unchanged',
+    'worse',
+    'recurrence_same_site',
+    'recurrence_new_site',
+    'rebound_hypertension',
+    'lost_to_follow_up',
+  ]),
+  visit: z.enum(FOLLOW_UP_VISITS),
+  hit6: z.number().int('must be a whole number').min(36).max(78).optional(),
+  pgic: z.number().int('must be a whole number').min(1).max(7).optional(),
+  reason: reason.optional(),
+});
+
+export const decisionSchemas = {
+  TRIAGE: triage,
+  IMAGING_SELECTION: imagingSelection,
+  MYELOGRAPHY: myelography,
+  TREATMENT_PLANNING: treatmentPlanning,
+  TARGETED_PATCH: targetedPatch,
+  NEUROSURGICAL_ESCALATION: neurosurgicalEscalation,
+  FOLLOW_UP: followUp,
+} as const;
+
+export type TriageDecision = z.infer<typeof triage>;
+export type ImagingSelectionDecision = z.infer<typeof imagingSelection>;
+export type MyelographyDecision = z.infer<typeof myelography>;
+export type TreatmentPlanningDecision = z.infer<typeof treatmentPlanning>;
+export type TargetedPatchDecision = z.infer<typeof targetedPatch>;
+export type NeurosurgicalDecision = z.infer<typeof neurosurgicalEscalation>;
+export type FollowUpDecision = z.infer<typeof followUp>;
+export type Decision =
+  | TriageDecision
+  | ImagingSelectionDecision
+  | MyelographyDecision
+  | TreatmentPlanningDecision
+  | TargetedPatchDecision
+  | NeurosurgicalDecision
+  | FollowUpDecision;
+
+/** First pass: `stage` picks the schema; the stage-specific schema then checks the rest. */
+export const decisionEnvelopeSchema = z.looseObject({
+  stage: z.enum(['TRIAGE', 'IMAGING_SELECTION', 'MYELOGRAPHY', 'TREATMENT_PLANNING', 'TARGETED_PATCH', 'NEUROSURGICAL_ESCALATION', 'FOLLOW_UP']),
+  outcome: z.string(),
+});
+
+export const holdSchema = z.strictObject({
+  reason: z.enum(HOLD_REASONS),
+  note: z.string().max(2000, 'must be at most 2000 characters').optional(),
+});
+export const resumeSchema = z.strictObject({});
+export const withdrawSchema = z.strictObject({ reason: text(2000) });
+
+const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month as YYYY-MM');
+export const throughputQuerySchema = z
+  .strictObject({
+    from: month,
+    to: month,
+    format: z.enum(['json', 'csv']).optional(),
+  })
+  .refine((q) => q.from <= q.to, { path: ['to'], message: 'must not be before from' })
+  .refine((q) => monthsBetween(q.from, q.to) <= 60, { path: ['to'], message: 'range must be at most 60 months' });
+
+export function monthsBetween(from: string, to: string): number {
+  const [fy, fm] = from.split('-').map(Number) as [number, number];
+  const [ty, tm] = to.split('-').map(Number) as [number, number];
+  return (ty - fy) * 12 + (tm - fm) + 1;
+}
+
+const limit = z.coerce.number().int('must be a whole number').min(1).max(200);
+const isoInstant = z.string().refine((s) => /^\d{4}-\d{2}-\d{2}/.test(s) && !Number.isNaN(Date.parse(s)), 'must be an ISO date or timestamp');
+const nextToken = z.string().max(2000).regex(/^[A-Za-z0-9_-]+$/, 'must be a token from a previous page');
+
+export const listPatientsQuerySchema = z.strictObject({
+  stage: z.enum(['REFERRAL', 'TRIAGE', 'IMAGING_SELECTION', 'MYELOGRAPHY', 'TREATMENT_PLANNING', 'TARGETED_PATCH', 'NEUROSURGICAL_ESCALATION', 'FOLLOW_UP']).optional(),
+  status: z.enum(['active', 'on_hold', 'completed', 'discharged', 'withdrawn', 'lost_to_follow_up', 'failed']).optional(),
+  site: z.enum(NEURORADIOLOGY_SITES).optional(),
+  overdue: z.enum(['true', 'false']).optional(),
+  limit: limit.optional(),
+  nextToken: nextToken.optional(),
+});
+
+export const auditQuerySchema = z.strictObject({
+  patientId: z.string().regex(/^[0-9A-Z]{26}$/, 'must be a patient id').optional(),
+  from: isoInstant.optional(),
+  to: isoInstant.optional(),
+  limit: limit.optional(),
+  nextToken: nextToken.optional(),
+});

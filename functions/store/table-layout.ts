@@ -1,0 +1,52 @@
+// The one place that knows the DynamoDB layout. The CDK stack, the local stack and the
+// repository all build tables, indexes and keys from here; no key string is assembled elsewhere.
+//
+// Pathway table (patients and pre-aggregated counters):
+//   PK = PATIENT#<patientId>   SK = STATE                 the patient's pathway record
+//   PK = REFERRAL#<referralId> SK = REFERRAL              idempotency guard for intake
+//   PK = METRIC#<YYYY-MM>      SK = STAGE#<stage>         entered / exited / days-in-stage histogram
+//   PK = METRIC#<YYYY-MM>      SK = FUNNEL                referrals, accepted, myelographies, ...
+//   PK = METRIC#<YYYY-MM>      SK = YIELD | OUTCOMES      localisation yield, outcomes by procedure
+//   PK = CASEREF               SK = COUNTER               sequence behind human-readable case refs
+//   GSI1 (worklist): GSI1PK = STAGE#<stage>#STATUS#<status>, GSI1SK = <dueAt or "~">#<patientId>
+//     so a stage's worklist is one Query sorted by due date, and "overdue" is the same Query
+//     with GSI1SK < now. Projection: only the worklist columns.
+//
+// Audit table (append-only: the application may put, never update or delete):
+//   PK = PATIENT#<patientId> | SYSTEM   SK = <ISO time>#<ulid>
+//   GSI1 (by month): GSI1PK = MONTH#<YYYY-MM>, GSI1SK = <ISO time>#<ulid>
+
+export const PATHWAY_TABLE = {
+  partitionKey: 'PK',
+  sortKey: 'SK',
+  worklistIndex: {
+    name: 'GSI1',
+    partitionKey: 'GSI1PK',
+    sortKey: 'GSI1SK',
+    projection: ['patientId', 'caseRef', 'stage', 'status', 'site', 'stageEnteredAt', 'dueAt', 'awaiting', 'pathwayVersion', 'hold'],
+  },
+} as const;
+
+export const AUDIT_TABLE = {
+  partitionKey: 'PK',
+  sortKey: 'SK',
+  monthIndex: { name: 'GSI1', partitionKey: 'GSI1PK', sortKey: 'GSI1SK' },
+} as const;
+
+export const keys = {
+  patient: (patientId: string) => ({ PK: `PATIENT#${patientId}`, SK: 'STATE' }),
+  referral: (referralId: string) => ({ PK: `REFERRAL#${referralId}`, SK: 'REFERRAL' }),
+  caseRefCounter: () => ({ PK: 'CASEREF', SK: 'COUNTER' }),
+  stageMetric: (month: string, stage: string) => ({ PK: `METRIC#${month}`, SK: `STAGE#${stage}` }),
+  funnelMetric: (month: string) => ({ PK: `METRIC#${month}`, SK: 'FUNNEL' }),
+  yieldMetric: (month: string) => ({ PK: `METRIC#${month}`, SK: 'YIELD' }),
+  outcomeMetric: (month: string) => ({ PK: `METRIC#${month}`, SK: 'OUTCOMES' }),
+  metricMonth: (month: string) => `METRIC#${month}`,
+  worklistPartition: (stage: string, status: string) => `STAGE#${stage}#STATUS#${status}`,
+  /** "~" sorts after every ISO date, so undated rows come last and never count as overdue. */
+  worklistSort: (dueAt: string | null, patientId: string) => `${dueAt ?? '~'}#${patientId}`,
+  auditPatient: (patientId: string) => `PATIENT#${patientId}`,
+  auditSystem: () => 'SYSTEM',
+  auditSort: (at: string, id: string) => `${at}#${id}`,
+  auditMonth: (month: string) => `MONTH#${month}`,
+} as const;
