@@ -1,4 +1,10 @@
-// Placeholder replaced by the real handler in the same issue.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
-};
+// GET /metrics/throughput and GET /audit
+import { getAudit, getThroughput } from '../app/queries.js';
+import { callerOf, httpHandler, queryOf } from '../shared/http.js';
+import { runtimeDeps } from '../shared/runtime.js';
+
+export const handler = httpHandler(async (event) => {
+  const caller = callerOf(event);
+  if (event.rawPath.endsWith('/metrics/throughput')) return getThroughput(runtimeDeps(), caller, queryOf(event));
+  return getAudit(runtimeDeps(), caller, queryOf(event));
+});

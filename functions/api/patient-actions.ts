@@ -1,4 +1,17 @@
-// Placeholder replaced by the real handler in the same issue.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
-};
+// POST /patients/{patientId}/hold | /resume | /withdraw
+import { holdPatient, resumePatient, withdrawPatient } from '../app/patient-actions.js';
+import { notFound } from '../shared/errors.js';
+import { callerOf, httpHandler, jsonBody, pathParam } from '../shared/http.js';
+import { runtimeDeps } from '../shared/runtime.js';
+
+const ACTIONS = { hold: holdPatient, resume: resumePatient, withdraw: withdrawPatient } as const;
+
+export const handler = httpHandler(async (event) => {
+  const caller = callerOf(event);
+  const action = event.rawPath.split('/').at(-1) as keyof typeof ACTIONS;
+  const run = ACTIONS[action];
+  if (!run) throw notFound('No such action.');
+  // Resume takes an empty object; an absent body counts as {}.
+  const body = action === 'resume' && !event.body ? {} : jsonBody(event);
+  return run(runtimeDeps(), caller, pathParam(event, 'patientId'), body);
+});

@@ -1,4 +1,10 @@
-// Placeholder replaced by the real handler in the same issue.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
-};
+// GET /patients and GET /patients/{patientId}
+import { getPatient, listPatients } from '../app/queries.js';
+import { callerOf, httpHandler, pathParam, queryOf } from '../shared/http.js';
+import { runtimeDeps } from '../shared/runtime.js';
+
+export const handler = httpHandler(async (event) => {
+  const caller = callerOf(event);
+  if (event.pathParameters?.patientId !== undefined) return getPatient(runtimeDeps(), caller, pathParam(event, 'patientId'));
+  return listPatients(runtimeDeps(), caller, queryOf(event));
+});

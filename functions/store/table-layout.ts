@@ -23,7 +23,7 @@ export const PATHWAY_TABLE = {
     name: 'GSI1',
     partitionKey: 'GSI1PK',
     sortKey: 'GSI1SK',
-    projection: ['patientId', 'caseRef', 'stage', 'status', 'site', 'stageEnteredAt', 'dueAt', 'awaiting', 'pathwayVersion', 'hold'],
+    projection: ['patientId', 'caseRef', 'stage', 'status', 'site', 'stageEnteredAt', 'dueAt', 'awaiting', 'pathwayVersion', 'hold', 'decidedAt'],
   },
 } as const;
 

@@ -1,4 +1,12 @@
-// Placeholder replaced by the real handler in the same issue.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
-};
+// Task: email the team that must act next (and the referring physician at milestones).
+import { z } from 'zod';
+import { notifyTeam } from '../app/engine.js';
+import { workflowHandler } from './handler.js';
+
+const schema = z.object({
+  patientId: z.string().min(1),
+  step: z.number().int().min(0),
+  event: z.enum(['referral_received', 'transition']),
+});
+
+export const handler = workflowHandler('notify-team', schema, notifyTeam);

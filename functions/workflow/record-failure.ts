@@ -1,4 +1,13 @@
-// Placeholder replaced by the real handler in the same issue.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
-};
+// Task: record a failure that retries could not fix and alert the administrators.
+import { z } from 'zod';
+import { recordFailure } from '../app/engine.js';
+import { workflowHandler } from './handler.js';
+
+const schema = z.object({
+  kind: z.enum(['notification', 'pathway']),
+  patientId: z.string().min(1),
+  step: z.number().int().min(0),
+  error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).loose().nullable(),
+});
+
+export const handler = workflowHandler('record-failure', schema, recordFailure);

@@ -1,0 +1,135 @@
+// Referral intake: records the patient at REFERRAL and starts the pathway's execution.
+// Idempotent on referralId: the same body again answers with the same ids; a different body is a
+// conflict. The execution is named by the patient id (a ULID), never by anything about the patient.
+import { createHash } from 'node:crypto';
+import { StartExecutionCommand, ExecutionAlreadyExists } from '@aws-sdk/client-sfn';
+import { emptyHistory } from '../domain/pathway.js';
+import { referralSchema, type Referral } from '../domain/schemas.js';
+import { monthOf } from '../shared/clock.js';
+import { conflict } from '../shared/errors.js';
+import { parse, requireRole, type Caller, type HttpResult } from '../shared/http.js';
+import type { Deps } from '../shared/runtime.js';
+import { ConcurrentUpdateError } from '../shared/errors.js';
+import type { PatientRecord } from '../store/pathway-store.js';
+import { actorOf } from './actor.js';
+import { mutatePatient } from './mutate.js';
+
+export function referralHash(referral: Referral): string {
+  return createHash('sha256').update(canonicalJson(referral)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+export function executionArnFor(stateMachineArn: string, name: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+}
+
+export async function submitReferral(deps: Deps, caller: Caller, body: unknown): Promise<HttpResult> {
+  const role = requireRole(caller, ['coordinator', 'physician'], 'create referrals');
+  const referral = parse(referralSchema, body, 'referral');
+  const hash = referralHash(referral);
+
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const existing = await deps.store.getReferral(referral.referralId);
+    if (existing) return answerExisting(deps, existing, hash);
+    const caseNumber = await deps.store.nextCaseNumber();
+    const now = deps.clock.now();
+    const at = now.toISOString();
+    const patientId = deps.ids.next();
+    const caseRef = `CSF-${at.slice(0, 4)}-${String(caseNumber).padStart(6, '0')}`;
+    const record: PatientRecord = {
+      rev: 1,
+      patientId,
+      caseRef,
+      referralId: referral.referralId,
+      referralHash: hash,
+      createdAt: at,
+      site: referral.site,
+      urgency: referral.urgency,
+      patient: referral.patient,
+      referringPhysician: referral.referringPhysician,
+      referral: {
+        symptomOnset: referral.symptomOnset,
+        orthostaticPattern: referral.orthostaticPattern,
+        duralPunctureWithin30Days: referral.duralPunctureWithin30Days,
+        priorSpinalProcedure: referral.priorSpinalProcedure,
+        urgency: referral.urgency,
+        ...(referral.hit6Baseline === undefined ? {} : { hit6Baseline: referral.hit6Baseline }),
+        ...(referral.notes === undefined ? {} : { notes: referral.notes }),
+      },
+      stage: 'REFERRAL',
+      status: 'active',
+      stageEnteredAt: at,
+      dueAt: null,
+      awaiting: null,
+      pathwayVersion: deps.pathwayVersion,
+      executionArn: executionArnFor(deps.stateMachineArn, patientId),
+      executionStarted: false,
+      history: emptyHistory(referral),
+      lastStep: 1,
+      lastTransition: null,
+      notified: { step: 0, templates: [] },
+      pendingDecision: null,
+      taskToken: null,
+      decidedAt: null,
+      decisionOutput: null,
+      holdDaysInStage: 0,
+    };
+    const actor = actorOf(caller, role);
+    try {
+      await deps.store.savePatient(
+        record,
+        'new',
+        [
+          { action: 'referral_received', patientId, stage: 'REFERRAL', actor, details: { referralId: referral.referralId, site: referral.site, urgency: referral.urgency } },
+          { action: 'stage_entered', patientId, stage: 'REFERRAL', actor, details: { from: null } },
+        ],
+        [
+          { month: monthOf(at), item: { kind: 'funnel' }, add: { referrals: 1 } },
+          { month: monthOf(at), item: { kind: 'stage', stage: 'REFERRAL' }, add: { entered: 1 } },
+        ],
+      );
+    } catch (err) {
+      if (err instanceof ConcurrentUpdateError) continue; // a concurrent duplicate won: answer as it did
+      throw err;
+    }
+    await startExecution(deps, record);
+    return { status: 201, body: { patientId, caseRef, executionArn: record.executionArn } };
+  }
+  throw conflict('The referral is being recorded by another request; try again.');
+}
+
+async function answerExisting(deps: Deps, existing: { patientId: string; hash: string }, hash: string): Promise<HttpResult> {
+  if (existing.hash !== hash) throw conflict('A different referral with this referralId already exists.');
+  const patient = await deps.store.getPatient(existing.patientId);
+  if (!patient) throw conflict('The referral is being recorded by another request; try again.');
+  // A first attempt that crashed before starting the pathway is completed here.
+  if (!patient.executionStarted) await startExecution(deps, patient);
+  return { status: 200, body: { patientId: patient.patientId, caseRef: patient.caseRef, executionArn: patient.executionArn } };
+}
+
+export async function startExecution(deps: Deps, record: PatientRecord): Promise<void> {
+  try {
+    await deps.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: deps.stateMachineArn,
+        name: record.patientId,
+        input: JSON.stringify({ patientId: record.patientId, pathwayVersion: record.pathwayVersion, transition: { step: 1, stage: 'REFERRAL', status: 'active' } }),
+      }),
+    );
+  } catch (err) {
+    // Same name and same input is idempotent in Step Functions; "already exists" means started.
+    if (!(err instanceof ExecutionAlreadyExists)) throw err;
+  }
+  await mutatePatient(deps, record.patientId, (p) => ({
+    change: p && !p.executionStarted ? { next: { ...p, executionStarted: true } } : null,
+    result: null,
+  }));
+}

@@ -1,0 +1,33 @@
+// Read-modify-write of one patient record with an optimistic revision check, retried when a
+// concurrent writer wins. The change function is pure: it sees the record and returns the next
+// one with its audit events and counters, or throws to refuse.
+import type { AuditEvent, AuditEventInput, CounterIncrement, PatientRecord } from '../store/pathway-store.js';
+import { ConcurrentUpdateError } from '../shared/errors.js';
+import type { Deps } from '../shared/runtime.js';
+
+export interface Change {
+  readonly next: PatientRecord;
+  readonly events?: readonly AuditEventInput[];
+  readonly counters?: readonly CounterIncrement[];
+}
+
+export async function mutatePatient<R>(
+  deps: Pick<Deps, 'store'>,
+  patientId: string,
+  change: (current: PatientRecord | undefined) => { change: Change | null; result: R },
+  attempts = 8,
+): Promise<{ result: R; events: AuditEvent[]; saved: PatientRecord | undefined }> {
+  for (let attempt = 1; ; attempt++) {
+    const current = await deps.store.getPatient(patientId);
+    const { change: c, result } = change(current);
+    if (!c) return { result, events: [], saved: current };
+    const next = { ...c.next, rev: (current?.rev ?? 0) + 1 };
+    try {
+      const events = await deps.store.savePatient(next, current ? current.rev : 'new', c.events, c.counters);
+      return { result, events, saved: next };
+    } catch (err) {
+      if (!(err instanceof ConcurrentUpdateError) || attempt >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+    }
+  }
+}

@@ -1,0 +1,133 @@
+// Reads: the worklist from the worklist index (never a Scan), the patient detail with its
+// recommendation and timeline (every read audited), throughput from pre-aggregated counters,
+// and the audit trail.
+import { auditQuerySchema, listPatientsQuerySchema, throughputQuerySchema } from '../domain/schemas.js';
+import { STAGES, STATUSES, type Stage, type Status } from '../domain/vocabulary.js';
+import { validationError, notFound } from '../shared/errors.js';
+import { parse, requireRole, type Caller, type HttpResult } from '../shared/http.js';
+import type { Deps } from '../shared/runtime.js';
+import { InvalidCursorError, monthsInRange } from '../store/pathway-store.js';
+import { actorOf, recommendationFor } from './actor.js';
+import { throughputCsv, throughputReport } from './throughput.js';
+
+const badCursor = () => validationError('The query is invalid.', [{ path: 'nextToken', message: 'must be a token from a previous page' }]);
+
+async function withCursor<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof InvalidCursorError) throw badCursor();
+    throw err;
+  }
+}
+
+export async function listPatients(deps: Deps, caller: Caller, query: Record<string, string>): Promise<HttpResult> {
+  requireRole(caller, ['coordinator', 'physician'], 'list patients');
+  const q = parse(listPatientsQuerySchema, query, 'query');
+  const overdue = q.overdue === 'true';
+  const now = deps.clock.now().toISOString();
+  const stages: readonly Stage[] = q.stage ? [q.stage] : STAGES;
+  // Overdue means an active pending decision past its due date; a hold stops the clock.
+  const statuses: readonly Status[] = overdue ? (q.status && q.status !== 'active' ? [] : ['active']) : q.status ? [q.status] : STATUSES;
+  const page = await withCursor(() =>
+    deps.store.listWorklist({
+      stages,
+      statuses,
+      ...(q.site ? { site: q.site } : {}),
+      ...(overdue ? { dueBefore: now } : {}),
+      limit: q.limit ?? 50,
+      ...(q.nextToken ? { cursor: q.nextToken } : {}),
+    }),
+  );
+  return {
+    status: 200,
+    body: {
+      items: page.items.map((s) => ({ ...s, overdue: s.status === 'active' && s.dueAt !== null && s.dueAt < now })),
+      nextToken: page.nextToken,
+    },
+  };
+}
+
+export async function getPatient(deps: Deps, caller: Caller, patientId: string): Promise<HttpResult> {
+  const role = requireRole(caller, ['coordinator', 'physician'], 'read patient records');
+  if (!/^[0-9A-Z]{26}$/.test(patientId)) throw notFound('No such patient.');
+  const p = await deps.store.getPatient(patientId);
+  if (!p) throw notFound('No such patient.');
+  await deps.store.appendAudit([{ action: 'record_viewed', patientId, stage: p.stage, actor: actorOf(caller, role) }]);
+  const timeline = await deps.store.patientTimeline(patientId);
+  const now = deps.clock.now().toISOString();
+  const pending = p.pendingDecision && !p.decidedAt ? p.pendingDecision : null;
+  return {
+    status: 200,
+    body: {
+      patientId: p.patientId,
+      caseRef: p.caseRef,
+      referralId: p.referralId,
+      site: p.site,
+      urgency: p.urgency,
+      createdAt: p.createdAt,
+      patient: p.patient,
+      referringPhysician: p.referringPhysician,
+      referral: p.referral,
+      stage: p.stage,
+      status: p.status,
+      stageEnteredAt: p.stageEnteredAt,
+      dueAt: p.dueAt,
+      overdue: p.status === 'active' && p.dueAt !== null && p.dueAt < now,
+      awaiting: p.awaiting,
+      hold: p.hold ?? null,
+      pathwayVersion: p.pathwayVersion,
+      executionArn: p.executionArn,
+      pendingDecision: pending
+        ? { stage: pending.stage, allowedOutcomes: pending.allowedOutcomes, dueAt: pending.dueAt, ...(pending.visit ? { visit: pending.visit } : {}) }
+        : null,
+      recommendation: pending ? recommendationFor(deps.config, pending.stage, p.history) : null,
+      clinical: p.history,
+      timeline: timeline.map((e) => ({ at: e.at, action: e.action, stage: e.stage, actor: e.actor, details: e.details })),
+    },
+  };
+}
+
+export async function getThroughput(deps: Deps, caller: Caller, query: Record<string, string>): Promise<HttpResult> {
+  requireRole(caller, ['administrator'], 'read metrics');
+  const q = parse(throughputQuerySchema, query, 'query');
+  const months = monthsInRange(q.from, q.to);
+  const report = throughputReport(months, await Promise.all(months.map((m) => deps.store.monthMetrics(m))));
+  if (q.format === 'csv') {
+    return {
+      status: 200,
+      body: throughputCsv(report),
+      contentType: 'text/csv; charset=utf-8',
+      headers: { 'content-disposition': `attachment; filename="throughput-${q.from}-${q.to}.csv"` },
+    };
+  }
+  return { status: 200, body: report };
+}
+
+export async function getAudit(deps: Deps, caller: Caller, query: Record<string, string>): Promise<HttpResult> {
+  requireRole(caller, ['administrator'], 'read the audit trail');
+  const q = parse(auditQuerySchema, query, 'query');
+  const now = deps.clock.now();
+  const to = q.to ? new Date(q.to).toISOString() : now.toISOString();
+  const from = q.from ? new Date(q.from).toISOString() : new Date(Date.parse(to) - 365 * 86_400_000).toISOString();
+  if (from > to) throw validationError('The query is invalid.', [{ path: 'to', message: 'must not be before from' }]);
+  if (!q.patientId && monthsInRange(from.slice(0, 7), to.slice(0, 7)).length > 60) {
+    throw validationError('The query is invalid.', [{ path: 'from', message: 'range must be at most 60 months' }]);
+  }
+  const page = await withCursor(() =>
+    deps.store.listAudit({
+      ...(q.patientId ? { patientId: q.patientId } : {}),
+      from,
+      to,
+      limit: q.limit ?? 100,
+      ...(q.nextToken ? { cursor: q.nextToken } : {}),
+    }),
+  );
+  return {
+    status: 200,
+    body: {
+      items: page.items.map((e) => ({ at: e.at, actor: e.actor, action: e.action, patientId: e.patientId, stage: e.stage, details: e.details })),
+      nextToken: page.nextToken,
+    },
+  };
+}

@@ -1,0 +1,462 @@
+// The repository: every DynamoDB read and write of the product goes through here, with keys
+// from table-layout.ts. Patient records are written whole with an optimistic revision check,
+// together with their audit events and counter increments in one transaction (all or nothing).
+import {
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { ClinicalHistory, PendingDecision, PatientSummary } from '../domain/patient.js';
+import type { Referral } from '../domain/schemas.js';
+import type { AuditAction, DecisionStage, HoldReason, Role, Stage, Status } from '../domain/vocabulary.js';
+import { TERMINAL_STATUSES } from '../domain/vocabulary.js';
+import type { Clock, Ids } from '../shared/clock.js';
+import { monthOf } from '../shared/clock.js';
+import { ConcurrentUpdateError } from '../shared/errors.js';
+import { AUDIT_TABLE, PATHWAY_TABLE, keys } from './table-layout.js';
+
+export interface PatientRecord extends PatientSummary {
+  readonly rev: number;
+  readonly referralId: string;
+  readonly referralHash: string;
+  readonly createdAt: string;
+  readonly urgency: 'routine' | 'urgent';
+  /** PHI: returned to coordinators and physicians only; never in emails, logs or URLs. */
+  readonly patient: Referral['patient'];
+  readonly referringPhysician: Referral['referringPhysician'];
+  readonly referral: Pick<Referral, 'symptomOnset' | 'orthostaticPattern' | 'duralPunctureWithin30Days' | 'priorSpinalProcedure' | 'urgency'> & {
+    readonly hit6Baseline?: number;
+    readonly notes?: string;
+  };
+  readonly executionArn: string;
+  readonly executionStarted: boolean;
+  readonly history: ClinicalHistory;
+  /** Engine step last applied; a retried transition with an older step is a no-op. */
+  readonly lastStep: number;
+  /** The latest transition, for the emails that announce it. */
+  readonly lastTransition: {
+    readonly step: number;
+    readonly fromStage: Stage;
+    readonly fromStatus: Status;
+    readonly causeStage?: string;
+    readonly causeOutcome?: string;
+  } | null;
+  /** Emails already sent for a step: a retried notification skips them. */
+  readonly notified: { readonly step: number; readonly templates: readonly string[] };
+  readonly pendingDecision: PendingDecision | null;
+  /** Task token of the pending decision: the API resumes the execution with it. Never returned. */
+  readonly taskToken: string | null;
+  /** Set when a decision is recorded, until the engine moves on: lets a sweep redeliver it. */
+  readonly decidedAt: string | null;
+  /** What the decision sent to the engine (PHI-free), kept to redeliver after a crash. */
+  readonly decisionOutput: Record<string, unknown> | null;
+  /** Days spent on hold in the current stage (stop-the-clock). */
+  readonly holdDaysInStage: number;
+}
+
+export interface AuditActor {
+  readonly sub: string;
+  readonly email: string;
+  readonly role: Role | 'system';
+}
+export const SYSTEM_ACTOR: AuditActor = { sub: 'system', email: 'system', role: 'system' };
+
+export interface AuditEventInput {
+  readonly action: AuditAction;
+  readonly patientId: string | null;
+  readonly stage: Stage | null;
+  readonly actor: AuditActor;
+  readonly details?: Record<string, unknown>;
+}
+export interface AuditEvent extends AuditEventInput {
+  readonly eventId: string;
+  readonly at: string;
+  readonly details: Record<string, unknown>;
+}
+
+export type CounterItem =
+  | { readonly kind: 'stage'; readonly stage: Stage }
+  | { readonly kind: 'funnel' | 'yield' | 'outcomes' };
+export interface CounterIncrement {
+  readonly month: string;
+  readonly item: CounterItem;
+  readonly add: Readonly<Record<string, number>>;
+}
+
+export interface WorklistQuery {
+  readonly stages: readonly Stage[];
+  readonly statuses: readonly Status[];
+  readonly site?: string;
+  /** Only rows due strictly before this instant (the overdue list). */
+  readonly dueBefore?: string;
+  readonly limit: number;
+  readonly cursor?: string;
+}
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextToken: string | null;
+}
+
+export interface StoreTables {
+  readonly pathway: string;
+  readonly audit: string;
+}
+
+type Item = Record<string, unknown>;
+
+export class PathwayStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tables: StoreTables,
+    private readonly clock: Clock,
+    private readonly ids: Ids,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async getPatient(patientId: string): Promise<PatientRecord | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tables.pathway, Key: keys.patient(patientId), ConsistentRead: true }));
+    return out.Item ? fromItem(out.Item) : undefined;
+  }
+
+  async getReferral(referralId: string): Promise<{ patientId: string; hash: string } | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tables.pathway, Key: keys.referral(referralId), ConsistentRead: true }));
+    return out.Item ? { patientId: String(out.Item.patientId), hash: String(out.Item.hash) } : undefined;
+  }
+
+  /** Next number of the human-readable case reference sequence. */
+  async nextCaseNumber(): Promise<number> {
+    const out = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tables.pathway,
+        Key: keys.caseRefCounter(),
+        UpdateExpression: 'ADD #n :one',
+        ExpressionAttributeNames: { '#n': 'value' },
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(out.Attributes?.value);
+  }
+
+  /**
+   * Create a patient with its referral guard, or save a new revision of one. Fails with
+   * ConcurrentUpdateError if the stored revision is not `previousRev` (or, for a new patient,
+   * if the referral id is already taken).
+   */
+  async savePatient(
+    next: PatientRecord,
+    previousRev: number | 'new',
+    events: readonly AuditEventInput[] = [],
+    counters: readonly CounterIncrement[] = [],
+  ): Promise<AuditEvent[]> {
+    const stamped = events.map((e) => this.stamp(e));
+    const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [];
+    items.push({
+      Put: {
+        TableName: this.tables.pathway,
+        Item: toItem(next),
+        ...(previousRev === 'new'
+          ? { ConditionExpression: 'attribute_not_exists(PK)' }
+          : { ConditionExpression: 'rev = :rev', ExpressionAttributeValues: { ':rev': previousRev } }),
+      },
+    });
+    if (previousRev === 'new') {
+      items.push({
+        Put: {
+          TableName: this.tables.pathway,
+          Item: { ...keys.referral(next.referralId), patientId: next.patientId, hash: next.referralHash },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      });
+    }
+    for (const e of stamped) items.push({ Put: this.auditPut(e) });
+    for (const update of mergeCounters(counters)) items.push({ Update: { TableName: this.tables.pathway, ...update } });
+    try {
+      await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (err) {
+      if (err instanceof TransactionCanceledException) {
+        const reasons = err.CancellationReasons?.map((r) => r.Code) ?? [];
+        if (reasons.includes('ConditionalCheckFailed')) throw new ConcurrentUpdateError('patient record changed concurrently');
+        if (reasons.some((r) => r === 'TransactionConflict' || r === 'ThrottlingError' || r === 'ProvisionedThroughputExceeded')) {
+          throw new ConcurrentUpdateError(`transaction conflict: ${reasons.join(',')}`);
+        }
+      }
+      throw err;
+    }
+    return stamped;
+  }
+
+  /** Append audit events that change nothing else (e.g. record_viewed). */
+  async appendAudit(events: readonly AuditEventInput[]): Promise<AuditEvent[]> {
+    const stamped = events.map((e) => this.stamp(e));
+    for (const e of stamped) await this.doc.send(new PutCommand(this.auditPut(e)));
+    return stamped;
+  }
+
+  async patientTimeline(patientId: string): Promise<AuditEvent[]> {
+    const out: AuditEvent[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tables.audit,
+          KeyConditionExpression: 'PK = :pk',
+          ExpressionAttributeValues: { ':pk': keys.auditPatient(patientId) },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) out.push(auditFromItem(item));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  /** Patients by stage and status from the worklist index: one Query per partition, never a Scan. */
+  async listWorklist(q: WorklistQuery): Promise<Page<PatientSummary>> {
+    const partitions = q.stages.flatMap((stage) => q.statuses.map((status) => keys.worklistPartition(stage, status)));
+    return this.pagedAcrossPartitions(partitions, q.limit, q.cursor, (pk) => {
+      const values: Item = { ':pk': pk };
+      let keyCondition = 'GSI1PK = :pk';
+      if (q.dueBefore) {
+        keyCondition += ' AND GSI1SK < :due';
+        values[':due'] = q.dueBefore;
+      }
+      const input: QueryCommandInput = {
+        TableName: this.tables.pathway,
+        IndexName: PATHWAY_TABLE.worklistIndex.name,
+        KeyConditionExpression: keyCondition,
+        ExpressionAttributeValues: values,
+      };
+      if (q.site) {
+        input.FilterExpression = '#site = :site';
+        input.ExpressionAttributeNames = { '#site': 'site' };
+        values[':site'] = q.site;
+      }
+      return input;
+    }, summaryFromItem);
+  }
+
+  /** Active patients with a recorded decision the engine has not yet taken (crash recovery). */
+  async listUndeliveredDecisions(stages: readonly Stage[], olderThan: string): Promise<string[]> {
+    const ids: string[] = [];
+    for (const status of ['active'] as const) {
+      for (const stage of stages) {
+        let start: Item | undefined;
+        do {
+          const page = await this.doc.send(
+            new QueryCommand({
+              TableName: this.tables.pathway,
+              IndexName: PATHWAY_TABLE.worklistIndex.name,
+              KeyConditionExpression: 'GSI1PK = :pk',
+              FilterExpression: 'decidedAt < :older',
+              ExpressionAttributeValues: { ':pk': keys.worklistPartition(stage, status), ':older': olderThan },
+              ExclusiveStartKey: start,
+            }),
+          );
+          for (const item of page.Items ?? []) ids.push(String(item.patientId));
+          start = page.LastEvaluatedKey;
+        } while (start);
+      }
+    }
+    return ids;
+  }
+
+  async listAudit(q: { patientId?: string; from: string; to: string; limit: number; cursor?: string }): Promise<Page<AuditEvent>> {
+    const range = { ':from': q.from, ':to': `${q.to}\uffff` };
+    if (q.patientId) {
+      const pk = keys.auditPatient(q.patientId);
+      return this.pagedAcrossPartitions([pk], q.limit, q.cursor, () => ({
+        TableName: this.tables.audit,
+        KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': pk, ...range },
+      }), auditFromItem);
+    }
+    const months = monthsInRange(monthOf(q.from), monthOf(q.to)).map((m) => keys.auditMonth(m));
+    return this.pagedAcrossPartitions(months, q.limit, q.cursor, (pk) => ({
+      TableName: this.tables.audit,
+      IndexName: AUDIT_TABLE.monthIndex.name,
+      KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': pk, ...range },
+    }), auditFromItem);
+  }
+
+  /** Pre-aggregated counters of one month: a handful of items whatever the number of patients. */
+  async monthMetrics(month: string): Promise<Item[]> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tables.pathway,
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': keys.metricMonth(month) },
+      }),
+    );
+    return out.Items ?? [];
+  }
+
+  private async pagedAcrossPartitions<T>(
+    partitions: readonly string[],
+    limit: number,
+    cursor: string | undefined,
+    queryFor: (partition: string) => QueryCommandInput,
+    map: (item: Item) => T,
+  ): Promise<Page<T>> {
+    let { p, k } = decodeCursor(cursor);
+    const items: T[] = [];
+    while (p < partitions.length && items.length < limit) {
+      const partition = partitions[p] as string;
+      const page = await this.doc.send(new QueryCommand({ ...queryFor(partition), Limit: limit - items.length, ExclusiveStartKey: k }));
+      for (const item of page.Items ?? []) items.push(map(item));
+      if (page.LastEvaluatedKey) {
+        k = page.LastEvaluatedKey;
+      } else {
+        p += 1;
+        k = undefined;
+      }
+    }
+    const more = p < partitions.length;
+    return { items, nextToken: more ? encodeCursor(p, k) : null };
+  }
+
+  private stamp(e: AuditEventInput): AuditEvent {
+    return { ...e, details: e.details ?? {}, eventId: this.ids.next(), at: this.clock.now().toISOString() };
+  }
+
+  private auditPut(e: AuditEvent) {
+    const pk = e.patientId ? keys.auditPatient(e.patientId) : keys.auditSystem();
+    const sk = keys.auditSort(e.at, e.eventId);
+    return {
+      TableName: this.tables.audit,
+      Item: { PK: pk, SK: sk, GSI1PK: keys.auditMonth(monthOf(e.at)), GSI1SK: sk, ...e },
+      ConditionExpression: 'attribute_not_exists(PK)',
+    };
+  }
+}
+
+export const isConditionalFailure = (err: unknown): boolean =>
+  err instanceof ConditionalCheckFailedException || err instanceof ConcurrentUpdateError;
+
+export function isTerminal(status: Status): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+function toItem(p: PatientRecord): Item {
+  const dueForIndex = p.status === 'active' ? p.dueAt : null;
+  return {
+    ...keys.patient(p.patientId),
+    GSI1PK: keys.worklistPartition(p.stage, p.status),
+    GSI1SK: keys.worklistSort(dueForIndex, p.patientId),
+    ...p,
+  };
+}
+
+function fromItem(item: Item): PatientRecord {
+  const { PK: _pk, SK: _sk, GSI1PK: _g1, GSI1SK: _g2, ...rest } = item;
+  return rest as unknown as PatientRecord;
+}
+
+function summaryFromItem(item: Item): PatientSummary {
+  return {
+    patientId: String(item.patientId),
+    caseRef: String(item.caseRef),
+    stage: item.stage as Stage,
+    status: item.status as Status,
+    site: item.site as PatientSummary['site'],
+    stageEnteredAt: String(item.stageEnteredAt),
+    dueAt: (item.dueAt as string | null | undefined) ?? null,
+    pathwayVersion: String(item.pathwayVersion),
+    awaiting: (item.awaiting as { stage: DecisionStage; role: Role } | null | undefined) ?? null,
+    ...(item.hold ? { hold: item.hold as { reason: HoldReason; since: string } } : {}),
+  };
+}
+
+function auditFromItem(item: Item): AuditEvent {
+  return {
+    eventId: String(item.eventId),
+    at: String(item.at),
+    action: item.action as AuditAction,
+    patientId: (item.patientId as string | null | undefined) ?? null,
+    stage: (item.stage as Stage | null | undefined) ?? null,
+    actor: item.actor as AuditActor,
+    details: (item.details as Record<string, unknown> | undefined) ?? {},
+  };
+}
+
+function counterKey(month: string, item: CounterItem) {
+  switch (item.kind) {
+    case 'stage':
+      return keys.stageMetric(month, item.stage);
+    case 'funnel':
+      return keys.funnelMetric(month);
+    case 'yield':
+      return keys.yieldMetric(month);
+    case 'outcomes':
+      return keys.outcomeMetric(month);
+  }
+}
+
+/** One UpdateItem per counter item: a transaction may not touch the same item twice. */
+function mergeCounters(counters: readonly CounterIncrement[]) {
+  const merged = new Map<string, { key: { PK: string; SK: string }; add: Map<string, number> }>();
+  for (const c of counters) {
+    const key = counterKey(c.month, c.item);
+    const id = `${key.PK}|${key.SK}`;
+    const entry = merged.get(id) ?? { key, add: new Map<string, number>() };
+    for (const [attr, n] of Object.entries(c.add)) entry.add.set(attr, (entry.add.get(attr) ?? 0) + n);
+    merged.set(id, entry);
+  }
+  return [...merged.values()].map(({ key, add }) => {
+    const names: Record<string, string> = {};
+    const values: Record<string, number> = {};
+    const parts: string[] = [];
+    [...add.entries()].forEach(([attr, n], i) => {
+      names[`#a${i}`] = attr;
+      values[`:a${i}`] = n;
+      parts.push(`#a${i} :a${i}`);
+    });
+    return { Key: key, UpdateExpression: `ADD ${parts.join(', ')}`, ExpressionAttributeNames: names, ExpressionAttributeValues: values };
+  });
+}
+
+export function monthsInRange(from: string, to: string): string[] {
+  const out: string[] = [];
+  let [y, m] = from.split('-').map(Number) as [number, number];
+  const [ty, tm] = to.split('-').map(Number) as [number, number];
+  while (y < ty || (y === ty && m <= tm)) {
+    out.push(`${y}-${String(m).padStart(2, '0')}`);
+    m += 1;
+    if (m > 12) {
+      m = 1;
+      y += 1;
+    }
+  }
+  return out;
+}
+
+function encodeCursor(p: number, k: Item | undefined): string {
+  return Buffer.from(JSON.stringify({ p, k })).toString('base64url');
+}
+function decodeCursor(cursor: string | undefined): { p: number; k: Item | undefined } {
+  if (!cursor) return { p: 0, k: undefined };
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { p?: unknown; k?: unknown };
+    if (typeof parsed.p !== 'number' || !Number.isInteger(parsed.p) || parsed.p < 0) throw new Error('bad cursor');
+    const k = parsed.k && typeof parsed.k === 'object' ? (parsed.k as Item) : undefined;
+    return { p: parsed.p, k };
+  } catch {
+    throw new InvalidCursorError();
+  }
+}
+export class InvalidCursorError extends Error {
+  override readonly name = 'InvalidCursorError';
+}

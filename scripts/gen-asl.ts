@@ -1,0 +1,211 @@
+// Generates statemachines/care-pathway.asl.json. The ASL file is the reviewed artefact (it is
+// committed and read by CDK and the local engine); this script only keeps its 40-odd states
+// consistent: same retry policy, same catch, same payload shape on every task.
+// Run: npx tsx scripts/gen-asl.ts
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+type State = Record<string, unknown>;
+const states: Record<string, State> = {};
+
+const TRANSIENT = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException', 'TransientError'];
+const retry = [
+  { ErrorEquals: TRANSIENT, IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' },
+];
+const notifyRetry = [
+  { ErrorEquals: [...TRANSIENT, 'MailThrottledError'], IntervalSeconds: 2, MaxAttempts: 4, BackoffRate: 2, MaxDelaySeconds: 30, JitterStrategy: 'FULL' },
+];
+const closedCatch = { ErrorEquals: ['PathwayClosedError'], ResultPath: null, Next: 'PathwayClosed' };
+const failCatch = { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordPathwayFailure' };
+
+const invoke = (fn: string, payload: Record<string, unknown>) => ({
+  Type: 'Task',
+  Resource: 'arn:aws:states:::lambda:invoke',
+  Parameters: { FunctionName: `\${${fn}}`, Payload: payload },
+});
+
+const STAGES = {
+  TRIAGE: 'Triage',
+  IMAGING_SELECTION: 'ImagingSelection',
+  MYELOGRAPHY: 'Myelography',
+  TREATMENT_PLANNING: 'TreatmentPlanning',
+  TARGETED_PATCH: 'TargetedPatch',
+  NEUROSURGICAL_ESCALATION: 'NeurosurgicalEscalation',
+  FOLLOW_UP: 'FollowUp',
+} as const;
+type StageKey = keyof typeof STAGES;
+
+function persist(to: Record<string, string>, next: string): State {
+  return {
+    ...invoke('PersistTransitionFunctionArn', {
+      'patientId.$': '$.patientId',
+      'step.$': '$.transition.step',
+      to,
+      'cause.$': '$.decision',
+    }),
+    ResultSelector: { 'step.$': '$.Payload.step', 'stage.$': '$.Payload.stage', 'status.$': '$.Payload.status' },
+    ResultPath: '$.transition',
+    Retry: retry,
+    Catch: [closedCatch, failCatch],
+    Next: next,
+  };
+}
+
+// Intake has already recorded REFERRAL (step 1); the engine announces it and opens triage.
+states.AnnounceReferral = {
+  ...invoke('NotifyTeamFunctionArn', { 'patientId.$': '$.patientId', 'step.$': '$.transition.step', event: 'referral_received' }),
+  ResultPath: null,
+  Retry: notifyRetry,
+  Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.notificationError', Next: 'RecordReferralNotificationFailure' }],
+  Next: 'EnterTriage',
+};
+states.RecordReferralNotificationFailure = {
+  ...invoke('RecordFailureFunctionArn', {
+    kind: 'notification',
+    'patientId.$': '$.patientId',
+    'step.$': '$.transition.step',
+    'error.$': '$.notificationError',
+  }),
+  ResultPath: null,
+  Retry: retry,
+  Catch: [failCatch],
+  Next: 'EnterTriage',
+};
+
+for (const [stage, name] of Object.entries(STAGES) as [StageKey, string][]) {
+  states[`Enter${name}`] = persist({ stage }, 'NotifyTeam');
+  states[`Await${name}Decision`] = {
+    Type: 'Task',
+    Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+    Parameters: {
+      FunctionName: '${AwaitDecisionFunctionArn}',
+      Payload: { 'patientId.$': '$.patientId', stage, 'step.$': '$.transition.step', 'taskToken.$': '$$.Task.Token' },
+    },
+    ResultPath: '$.decision',
+    Retry: retry,
+    Catch: [closedCatch, failCatch],
+    Next: `Route${name}Decision`,
+  };
+}
+
+const outcome = (value: string, next: string) => ({ Variable: '$.decision.outcome', StringEquals: value, Next: next });
+const withdrawRule = { Variable: '$.decision.control', IsPresent: true, Next: 'WithdrawPathway' };
+const route = (name: string, choices: unknown[]) => {
+  states[`Route${name}Decision`] = { Type: 'Choice', Choices: [withdrawRule, ...choices], Default: 'UnexpectedDecision' };
+};
+
+route('Triage', [
+  outcome('accept', 'EnterImagingSelection'),
+  outcome('decline', 'DischargePatient'),
+  // request_info: triage again; the notification asks the referring physician.
+  outcome('request_info', 'EnterTriage'),
+]);
+route('ImagingSelection', [outcome('confirm', 'EnterMyelography'), outcome('override', 'EnterMyelography')]);
+route('Myelography', [
+  outcome('leak_found', 'EnterTreatmentPlanning'),
+  // R4: after the configured number of negative studies, multidisciplinary review.
+  { Variable: '$.decision.facts.negativeLimitReached', BooleanEquals: true, Next: 'EnterTreatmentPlanning' },
+  outcome('no_leak', 'EnterImagingSelection'),
+  outcome('equivocal', 'EnterImagingSelection'),
+]);
+route('TreatmentPlanning', [
+  outcome('targeted_patch', 'EnterTargetedPatch'),
+  outcome('empirical_patch', 'EnterTargetedPatch'),
+  outcome('neurosurgery', 'EnterNeurosurgicalEscalation'),
+  outcome('repeat_imaging', 'EnterImagingSelection'),
+  outcome('discharge', 'DischargePatient'),
+]);
+route('TargetedPatch', [outcome('performed', 'EnterFollowUp'), outcome('not_performed', 'EnterTreatmentPlanning')]);
+route('NeurosurgicalEscalation', [
+  outcome('operated', 'EnterFollowUp'),
+  outcome('not_candidate', 'EnterTreatmentPlanning'),
+  outcome('declined', 'EnterTreatmentPlanning'),
+]);
+const visitDone = (value: string) => ({
+  And: [
+    { Variable: '$.decision.outcome', StringEquals: value },
+    { Variable: '$.decision.facts.lastVisit', BooleanEquals: true },
+  ],
+  Next: 'CompletePathway',
+});
+route('FollowUp', [
+  visitDone('resolved'),
+  visitDone('improved'),
+  visitDone('rebound_hypertension'),
+  outcome('resolved', 'EnterFollowUp'),
+  outcome('improved', 'EnterFollowUp'),
+  outcome('rebound_hypertension', 'EnterFollowUp'),
+  outcome('unchanged', 'EnterTreatmentPlanning'),
+  outcome('worse', 'EnterTreatmentPlanning'),
+  outcome('recurrence_same_site', 'EnterTreatmentPlanning'),
+  outcome('recurrence_new_site', 'EnterImagingSelection'),
+  outcome('lost_to_follow_up', 'MarkLostToFollowUp'),
+]);
+
+// One notification step for every transition; mail never blocks care: a failure that retries
+// cannot fix is recorded and alerted, then the pathway moves on.
+states.NotifyTeam = {
+  ...invoke('NotifyTeamFunctionArn', { 'patientId.$': '$.patientId', 'step.$': '$.transition.step', event: 'transition' }),
+  ResultPath: null,
+  Retry: notifyRetry,
+  Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.notificationError', Next: 'RecordNotificationFailure' }],
+  Next: 'ContinueAfterNotification',
+};
+states.RecordNotificationFailure = {
+  ...invoke('RecordFailureFunctionArn', {
+    kind: 'notification',
+    'patientId.$': '$.patientId',
+    'step.$': '$.transition.step',
+    'error.$': '$.notificationError',
+  }),
+  ResultPath: null,
+  Retry: retry,
+  Catch: [failCatch],
+  Next: 'ContinueAfterNotification',
+};
+states.ContinueAfterNotification = {
+  Type: 'Choice',
+  Choices: [
+    { Not: { Variable: '$.transition.status', StringEquals: 'active' }, Next: 'PathwayClosed' },
+    ...Object.entries(STAGES).map(([stage, name]) => ({ Variable: '$.transition.stage', StringEquals: stage, Next: `Await${name}Decision` })),
+  ],
+  Default: 'UnexpectedDecision',
+};
+
+states.DischargePatient = persist({ status: 'discharged' }, 'NotifyTeam');
+states.CompletePathway = persist({ status: 'completed' }, 'NotifyTeam');
+states.MarkLostToFollowUp = persist({ status: 'lost_to_follow_up' }, 'NotifyTeam');
+// The API has already recorded the withdrawal; this records the engine's side and tells the team.
+states.WithdrawPathway = persist({ status: 'withdrawn' }, 'NotifyTeam');
+
+states.UnexpectedDecision = {
+  Type: 'Pass',
+  Parameters: { Error: 'UnexpectedDecision', Cause: 'The decision matched no route of the pathway.' },
+  ResultPath: '$.error',
+  Next: 'RecordPathwayFailure',
+};
+states.RecordPathwayFailure = {
+  ...invoke('RecordFailureFunctionArn', {
+    kind: 'pathway',
+    'patientId.$': '$.patientId',
+    'step.$': '$.transition.step',
+    'error.$': '$.error',
+  }),
+  ResultPath: null,
+  Retry: retry,
+  Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'PathwayFailed' }],
+  Next: 'PathwayFailed',
+};
+states.PathwayFailed = { Type: 'Fail', Error: 'PathwayFailed', Cause: 'The pathway could not continue; administrators were alerted.' };
+states.PathwayClosed = { Type: 'Succeed' };
+
+const definition = {
+  Comment:
+    'CSF leak care pathway: referral, triage, imaging selection, myelography, treatment planning, targeted patch or neurosurgical escalation, follow-up. Generated by scripts/gen-asl.ts.',
+  StartAt: 'AnnounceReferral',
+  States: states,
+};
+
+const target = fileURLToPath(new URL('../statemachines/care-pathway.asl.json', import.meta.url));
+writeFileSync(target, `${JSON.stringify(definition, null, 2)}\n`);
+console.log(`wrote ${Object.keys(states).length} states to ${target}`);
