@@ -5,6 +5,8 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+export function carePathwayDefinition() {
+
 type State = Record<string, unknown>;
 const states: Record<string, State> = {};
 
@@ -206,6 +208,13 @@ const definition = {
   States: states,
 };
 
+  return definition;
+}
+
 const target = fileURLToPath(new URL('../statemachines/care-pathway.asl.json', import.meta.url));
-writeFileSync(target, `${JSON.stringify(definition, null, 2)}\n`);
-console.log(`wrote ${Object.keys(states).length} states to ${target}`);
+export const renderDefinition = () => `${JSON.stringify(carePathwayDefinition(), null, 2)}\n`;
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  writeFileSync(target, renderDefinition());
+  console.log(`wrote ${Object.keys(carePathwayDefinition().States).length} states to ${target}`);
+}

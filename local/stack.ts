@@ -1,0 +1,153 @@
+// The whole product on one machine: DynamoDB Local, the SES server, the local Step Functions
+// service running the same ASL, and the HTTP API, all pointed at by the SDK's standard
+// AWS_ENDPOINT_URL_<SERVICE> variables so the handlers run unchanged.
+import './polyfills.js';
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { localVerifier } from './auth.js';
+import { startApiServer, type Route } from './api-server.js';
+import { ensureTables, startDynamoLocal } from './dynamodb.js';
+import { startSes } from './ses.js';
+import type { LocalSettings } from './settings.js';
+import { startLocalSfn, type LocalSfnOptions } from './sfn-service.js';
+
+export const ASL_PATH = fileURLToPath(new URL('../statemachines/care-pathway.asl.json', import.meta.url));
+export const STATE_MACHINE_NAME = 'CarePathway';
+const REGION = 'us-east-1';
+const ACCOUNT = '000000000000';
+
+/** The workflow Lambdas by the name the local engine invokes them with. */
+const WORKFLOW_FUNCTIONS = {
+  'persist-transition': () => import('../functions/workflow/persist-transition.js'),
+  'notify-team': () => import('../functions/workflow/notify-team.js'),
+  'await-decision': () => import('../functions/workflow/await-decision.js'),
+  'record-failure': () => import('../functions/workflow/record-failure.js'),
+} as const;
+
+const SUBSTITUTIONS: Record<string, keyof typeof WORKFLOW_FUNCTIONS> = {
+  PersistTransitionFunctionArn: 'persist-transition',
+  NotifyTeamFunctionArn: 'notify-team',
+  AwaitDecisionFunctionArn: 'await-decision',
+  RecordFailureFunctionArn: 'record-failure',
+};
+
+const lazy = (load: () => Promise<{ handler: unknown }>) => async () => (await load()).handler as never;
+export const API_ROUTES: readonly Route[] = [
+  { method: 'POST', path: '/referrals', handler: lazy(() => import('../functions/api/referrals.js')) },
+  { method: 'GET', path: '/patients', handler: lazy(() => import('../functions/api/queries.js')) },
+  { method: 'GET', path: '/patients/{patientId}', handler: lazy(() => import('../functions/api/queries.js')) },
+  { method: 'POST', path: '/patients/{patientId}/decisions', handler: lazy(() => import('../functions/api/decisions.js')) },
+  { method: 'POST', path: '/patients/{patientId}/hold', handler: lazy(() => import('../functions/api/patient-actions.js')) },
+  { method: 'POST', path: '/patients/{patientId}/resume', handler: lazy(() => import('../functions/api/patient-actions.js')) },
+  { method: 'POST', path: '/patients/{patientId}/withdraw', handler: lazy(() => import('../functions/api/patient-actions.js')) },
+  { method: 'GET', path: '/metrics/throughput', handler: lazy(() => import('../functions/api/admin.js')) },
+  { method: 'GET', path: '/audit', handler: lazy(() => import('../functions/api/admin.js')) },
+];
+
+/** The ASL with each ${Placeholder} replaced by a local Lambda ARN, as CDK substitutes real ones. */
+export function localDefinition(asl: string): string {
+  return asl.replace(/\$\{(\w+)\}/g, (_, name: string) => {
+    const fn = SUBSTITUTIONS[name];
+    if (!fn) throw new Error(`no local substitution for \${${name}}`);
+    return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${fn}`;
+  });
+}
+
+export interface StackOptions {
+  readonly settings: LocalSettings;
+  /** PATHWAY_CONFIG override (JSON), e.g. short service levels in tests. */
+  readonly pathwayConfig?: Record<string, unknown>;
+  readonly retryIntervalMs?: number;
+  readonly injectFault?: LocalSfnOptions['injectFault'];
+  readonly redeliverEveryMs?: number;
+}
+
+export interface Stack {
+  readonly urls: { api: string; ses: string; dynamodb: string; sfn: string };
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const s = opts.settings;
+  await mkdir(s.dataDir, { recursive: true });
+  const urls = {
+    api: `http://${s.host}:${s.apiPort}`,
+    ses: `http://${s.host}:${s.sesPort}`,
+    dynamodb: `http://${s.host}:${s.dynamodbPort}`,
+    sfn: `http://${s.host}:${s.sfnPort}`,
+  };
+  const stateMachineArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${STATE_MACHINE_NAME}`;
+  Object.assign(process.env, {
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: urls.dynamodb,
+    AWS_ENDPOINT_URL_SES: urls.ses,
+    AWS_ENDPOINT_URL_SFN: urls.sfn,
+    PATHWAY_TABLE_NAME: 'csf-pathway',
+    AUDIT_TABLE_NAME: 'csf-audit',
+    STATE_MACHINE_ARN: stateMachineArn,
+    PATHWAY_VERSION: process.env.PATHWAY_VERSION ?? '1',
+    PATHWAY_CONFIG: JSON.stringify({ appBaseUrl: urls.api, ...opts.pathwayConfig }),
+    POWERTOOLS_SERVICE_NAME: 'csf-leak-pathway-local',
+  });
+
+  let ready = false;
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
+  try {
+    const verify = await localVerifier(s.dataDir);
+    const api: Server = await startApiServer({ host: s.host, port: s.apiPort, routes: API_ROUTES, verify, isReady: () => ready });
+    stops.push(() => new Promise<void>((r) => { api.closeAllConnections(); api.close(() => r()); }));
+
+    const dynamo = await startDynamoLocal(s.dataDir, s.host, s.dynamodbPort);
+    stops.push(dynamo.stop);
+    const ddb = new DynamoDBClient({});
+    await ensureTables(ddb, { pathway: 'csf-pathway', audit: 'csf-audit' });
+    ddb.destroy();
+
+    const ses = await startSes(s.dataDir, s.host, s.sesPort);
+    stops.push(ses.stop);
+
+    const sfn = await startLocalSfn({
+      host: s.host,
+      port: s.sfnPort,
+      dataDir: `${s.dataDir}/stepfunctions`,
+      region: REGION,
+      accountId: ACCOUNT,
+      stateMachines: [{ name: STATE_MACHINE_NAME, definition: localDefinition(readFileSync(ASL_PATH, 'utf8')) }],
+      invokeLambda: async (functionName, payload) => {
+        const load = WORKFLOW_FUNCTIONS[functionName as keyof typeof WORKFLOW_FUNCTIONS];
+        if (!load) throw Object.assign(new Error(`no local function ${functionName}`), { name: 'Lambda.ResourceNotFoundException' });
+        const { handler } = await load();
+        // A Lambda sees JSON in and gives JSON out.
+        const result = await (handler as (e: unknown) => Promise<unknown>)(JSON.parse(JSON.stringify(payload)));
+        return result === undefined ? null : JSON.parse(JSON.stringify(result));
+      },
+      ...(opts.retryIntervalMs === undefined ? {} : { retryIntervalMs: opts.retryIntervalMs }),
+      ...(opts.injectFault ? { injectFault: opts.injectFault } : {}),
+    });
+    stops.push(sfn.close);
+
+    // Decisions recorded while the engine was down reach it now, and then periodically.
+    const { redeliverDecisions } = await import('../functions/app/decisions.js');
+    const { runtimeDeps } = await import('../functions/shared/runtime.js');
+    const redeliver = () => redeliverDecisions(runtimeDeps(), 0).catch(() => 0);
+    await redeliver();
+    const timer = setInterval(() => void redeliver(), opts.redeliverEveryMs ?? 30_000);
+    timer.unref();
+    stops.push(async () => clearInterval(timer));
+
+    ready = true;
+    return { urls, idle: () => sfn.idle(), stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

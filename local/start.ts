@@ -1,0 +1,34 @@
+// npm start: the whole local stack in the foreground; Ctrl-C or SIGTERM stops every part.
+import { startStack } from './stack.js';
+import { localSettings } from './settings.js';
+
+const settings = localSettings();
+const started = Date.now();
+// Test knob: shorten Step Functions retry intervals (the ASL's own backoff applies otherwise).
+const retryIntervalMs = process.env.LOCAL_RETRY_INTERVAL_MS ? Number(process.env.LOCAL_RETRY_INTERVAL_MS) : undefined;
+const pathwayConfig = process.env.LOCAL_PATHWAY_CONFIG ? (JSON.parse(process.env.LOCAL_PATHWAY_CONFIG) as Record<string, unknown>) : undefined;
+const stack = await startStack({
+  settings,
+  ...(retryIntervalMs === undefined ? {} : { retryIntervalMs }),
+  ...(pathwayConfig ? { pathwayConfig } : {}),
+});
+const { urls } = stack;
+console.log(`CSF Leak Pathway is running (${((Date.now() - started) / 1000).toFixed(1)} s)
+  API and dashboard   ${urls.api}          (GET /health)
+  SES inbox           ${urls.ses}          (GET /store)
+  DynamoDB Local      ${urls.dynamodb}
+  Step Functions API  ${urls.sfn}
+  Data                ${settings.dataDir}
+Get a token:  npm run token -- coordinator   (or physician, administrator)
+Stop with Ctrl-C.`);
+
+let stopping = false;
+const shutdown = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: stopping…`);
+  await stack.stop();
+  process.exit(0);
+};
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,0 +1,195 @@
+// Test harness: runs `npm start`'s entry point as a real child process on free ports with its own
+// data folder, so tests go through the real local servers and can kill -9 and restart it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { issueToken } from '../../local/auth.js';
+import type { Role } from '../../functions/domain/vocabulary.js';
+import { PathwayStore, type PatientRecord } from '../../functions/store/pathway-store.js';
+import { systemClock, ulidIds } from '../../functions/shared/clock.js';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ApiResponse<T = any> {
+  readonly status: number;
+  readonly body: T;
+  readonly text: string;
+  readonly headers: Headers;
+}
+
+export interface Email {
+  readonly messageId: string;
+  readonly subject: string;
+  readonly destination: { to: string[] };
+  readonly body: { html?: string; text?: string };
+}
+
+export class LocalStackUnderTest {
+  readonly dataDir: string;
+  private child: ChildProcess | undefined;
+  private output = '';
+  private tokens = new Map<string, string>();
+  readonly ports: { api: number; ses: number; dynamodb: number; sfn: number };
+  private storeInstance: PathwayStore | undefined;
+
+  private constructor(ports: { api: number; ses: number; dynamodb: number; sfn: number }, private readonly env: Record<string, string>) {
+    this.dataDir = mkdtempSync(join(tmpdir(), 'csf-e2e-'));
+    this.ports = ports;
+  }
+
+  static async start(env: Record<string, string> = {}): Promise<LocalStackUnderTest> {
+    const ports = { api: await freePort(), ses: await freePort(), dynamodb: await freePort(), sfn: await freePort() };
+    const stack = new LocalStackUnderTest(ports, env);
+    await stack.boot();
+    return stack;
+  }
+
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.ports.api}`;
+  }
+
+  async boot(): Promise<void> {
+    this.output = '';
+    this.child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
+      env: {
+        ...process.env,
+        DATA_DIR: this.dataDir,
+        API_PORT: String(this.ports.api),
+        SES_PORT: String(this.ports.ses),
+        DYNAMODB_PORT: String(this.ports.dynamodb),
+        SFN_PORT: String(this.ports.sfn),
+        LOCAL_RETRY_INTERVAL_MS: '20',
+        ...this.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
+    this.child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      if (this.child.exitCode !== null) throw new Error(`local stack exited early:\n${this.output}`);
+      try {
+        const res = await fetch(`${this.apiUrl}/health`);
+        if (res.status === 200) break;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`local stack not healthy in 90 s:\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  }
+
+  /** Everything the stack printed (for PHI checks of its logs). */
+  logs(): string {
+    return this.output;
+  }
+
+  async kill9(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  async restart(): Promise<void> {
+    await this.kill9();
+    await this.boot();
+  }
+
+  async stop(options: { keepData?: boolean } = {}): Promise<void> {
+    const child = this.child;
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    this.storeInstance = undefined;
+    if (!options.keepData) rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  async token(role: Role, opts: { email?: string; site?: string } = {}): Promise<string> {
+    const key = `${role}|${opts.email ?? ''}|${opts.site ?? ''}`;
+    let t = this.tokens.get(key);
+    if (!t) {
+      t = await issueToken(this.dataDir, { role, ...opts });
+      this.tokens.set(key, t);
+    }
+    return t;
+  }
+
+  async api<T = any>(method: string, path: string, opts: { role?: Role; body?: unknown; token?: string | null; email?: string; raw?: string; contentType?: string } = {}): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = {};
+    const token = opts.token === undefined ? (opts.role ? await this.token(opts.role, opts.email ? { email: opts.email } : {}) : undefined) : opts.token;
+    if (token) headers.authorization = `Bearer ${token}`;
+    let body: string | undefined;
+    if (opts.raw !== undefined) body = opts.raw;
+    else if (opts.body !== undefined) body = JSON.stringify(opts.body);
+    if (body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
+    const res = await fetch(`${this.apiUrl}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // CSV or empty
+    }
+    return { status: res.status, body: parsed as T, text, headers: res.headers };
+  }
+
+  async inbox(): Promise<Email[]> {
+    const res = await fetch(`http://127.0.0.1:${this.ports.ses}/store`);
+    const body = (await res.json()) as { emails: Email[] };
+    return body.emails;
+  }
+
+  /** Direct read of the record of truth (test-only: waiting without auditing reads). */
+  store(): PathwayStore {
+    this.storeInstance ??= new PathwayStore(
+      new DynamoDBClient({ endpoint: `http://127.0.0.1:${this.ports.dynamodb}`, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+      { pathway: 'csf-pathway', audit: 'csf-audit' },
+      systemClock,
+      ulidIds,
+    );
+    return this.storeInstance;
+  }
+
+  async waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const v = await probe();
+      if (v) return v;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Wait until the patient awaits a decision for `stage` (token stored), or reaches `status`. */
+  async waitForPending(patientId: string, stage: string): Promise<PatientRecord> {
+    return this.waitFor(`${patientId} pending ${stage}`, async () => {
+      const p = await this.store().getPatient(patientId);
+      return p && p.pendingDecision?.stage === stage && p.taskToken && !p.decidedAt && p.status === 'active' ? p : undefined;
+    });
+  }
+
+  async waitForStatus(patientId: string, status: string): Promise<PatientRecord> {
+    return this.waitFor(`${patientId} status ${status}`, async () => {
+      const p = await this.store().getPatient(patientId);
+      return p && p.status === status && p.notified.step >= p.lastStep ? p : undefined;
+    });
+  }
+}
