@@ -1,7 +1,7 @@
 // DynamoDB tables of the pathway, built from functions/store/table-layout.ts so the cloud, the
 // local stack and the repository share one layout, and the only ways to reach them: small grant
 // helpers that name each action (the audit table is append-only by IAM, not by convention).
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { BackupPlan, BackupPlanRule, BackupResource, BackupVault } from 'aws-cdk-lib/aws-backup';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Schedule } from 'aws-cdk-lib/aws-events';
@@ -108,8 +108,14 @@ export class DataStores extends Construct {
         }),
       ],
     });
-    plan.addSelection('Tables', {
+    const selection = plan.addSelection('Tables', {
       resources: [BackupResource.fromDynamoDbTable(this.pathwayTable), BackupResource.fromDynamoDbTable(this.auditTable)],
+    });
+    Validations.of(selection).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
+      reason:
+        'AWS Backup assumes this role to snapshot the two tables; AWSBackupServiceRolePolicyForBackup is the ' +
+        'AWS-maintained service-role policy AWS documents for it and follows new backup features of DynamoDB.',
     });
   }
 

@@ -26,7 +26,8 @@ export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
  * `addToPrincipalPolicy`, so they work unchanged.
  */
 export class ManagedPolicyRole extends Role {
-  private readonly grantsPolicy: ManagedPolicy;
+  /** The customer-managed policy holding every grant made to this role. */
+  readonly grantsPolicy: ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: RoleProps) {
     super(scope, id, props);

@@ -121,7 +121,7 @@ export async function startExecution(deps: Deps, record: PatientRecord): Promise
       new StartExecutionCommand({
         stateMachineArn: deps.stateMachineArn,
         name: record.patientId,
-        input: JSON.stringify({ patientId: record.patientId, pathwayVersion: record.pathwayVersion, transition: { step: 1, stage: 'REFERRAL', status: 'active' } }),
+        input: JSON.stringify({ patientId: record.patientId, pathwayVersion: record.pathwayVersion, transition: { step: 1, stage: 'REFERRAL', status: 'active' }, decision: null }),
       }),
     );
   } catch (err) {

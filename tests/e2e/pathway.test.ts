@@ -69,7 +69,7 @@ describe('the care pathway, end to end', () => {
     await decide(patientId, acceptTriage('present'));
     const technique = await recommendedTechnique(patientId);
     const withBern = await stack.api('GET', `/patients/${patientId}`, { role: 'physician' });
-    expect(withBern.body.recommendation.bernScore).toBe(6);
+    expect(withBern.body.recommendation.bernScore).toBe(8); // 2+2+2 major, 1+1 minor (no subdural fluid)
     expect(withBern.body.recommendation.bernProbability).toBe('high');
     await decide(patientId, { stage: 'IMAGING_SELECTION', outcome: 'confirm', technique });
     await decide(patientId, leakFound(technique));

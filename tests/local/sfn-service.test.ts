@@ -143,6 +143,7 @@ async function startHarness(
     calls?: Call[];
     injectFault?: LocalSfnOptions['injectFault'];
     lambdas?: Record<string, (payload: Record<string, unknown>) => unknown>;
+    extraMachines?: LocalSfnOptions['stateMachines'];
   } = {},
 ): Promise<Harness> {
   const dataDir = options.dataDir ?? tempDir();
@@ -150,7 +151,7 @@ async function startHarness(
   const sfn = await startLocalSfn({
     port: 0,
     dataDir,
-    stateMachines: [{ name: SM, definition: TOY_ASL }],
+    stateMachines: [{ name: SM, definition: TOY_ASL }, ...(options.extraMachines ?? [])],
     retryIntervalMs: 1,
     ...(options.injectFault ? { injectFault: options.injectFault } : {}),
     invokeLambda: async (fn, payload) => {
@@ -432,6 +433,65 @@ describe('local Step Functions service', () => {
     expect(rest.executions?.[0]?.executionArn).toBe(older);
   });
 
+  it('a decision task without TimeoutSeconds outlives 60 s and even the 24.8-day timer ceiling', async () => {
+    // Only setTimeout is faked: setImmediate (idle tracking) and the sockets stay real.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    cleanups.push(() => {
+      vi.useRealTimers();
+    });
+    const h = await startHarness();
+    const executionArn = await h.start();
+    await h.sfn.idle();
+
+    await vi.advanceTimersByTimeAsync(61_000);
+    await vi.advanceTimersByTimeAsync(2 ** 31); // past setTimeout's maximum: the wait re-arms
+    await h.sfn.idle();
+
+    expect((await h.describe(executionArn)).status).toBe('RUNNING');
+    expect(h.tokens()).toHaveLength(1);
+    await h.client.send(new SendTaskSuccessCommand({ taskToken: h.tokens()[0], output: '{"outcome":"accept"}' }));
+    await h.sfn.idle();
+    expect((await h.describe(executionArn)).status).toBe('SUCCEEDED');
+    const events = await h.history(executionArn);
+    expect(events.filter((e) => e.type === 'TaskTimedOut' || e.type === 'TaskFailed')).toEqual([]);
+  });
+
+  it('a decision task with TimeoutSeconds times out into its Catch and its token expires', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    cleanups.push(() => {
+      vi.useRealTimers();
+    });
+    const timed = JSON.stringify({
+      StartAt: 'AwaitDecision',
+      States: {
+        AwaitDecision: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+          TimeoutSeconds: 3600,
+          Parameters: { FunctionName: 'await-decision', Payload: { 'taskToken.$': '$$.Task.Token' } },
+          Catch: [{ ErrorEquals: ['States.Timeout'], ResultPath: '$.timeout', Next: 'Overdue' }],
+          End: true,
+        },
+        Overdue: { Type: 'Pass', End: true },
+      },
+    });
+    const h = await startHarness({ extraMachines: [{ name: 'timed-decision', definition: timed }] });
+    const { executionArn } = await h.client.send(
+      new StartExecutionCommand({ stateMachineArn: h.sfn.stateMachineArns['timed-decision'], input: '{}' }),
+    );
+    await h.sfn.idle();
+
+    await vi.advanceTimersByTimeAsync(3600 * 1000);
+    await h.sfn.idle();
+
+    const done = await h.describe(executionArn ?? '');
+    expect(done.status).toBe('SUCCEEDED');
+    expect(JSON.parse(done.output ?? '{}')).toMatchObject({ timeout: { Error: 'States.Timeout' } });
+    await expect(
+      h.client.send(new SendTaskSuccessCommand({ taskToken: h.tokens()[0], output: '{}' })),
+    ).rejects.toMatchObject({ name: 'TaskTimedOut' });
+  });
+
   it('is reachable through AWS_ENDPOINT_URL_SFN without an endpoint in code', async () => {
     const h = await startHarness();
     vi.stubEnv('AWS_ENDPOINT_URL_SFN', h.sfn.url);
@@ -484,20 +544,22 @@ describe('local Step Functions service', () => {
     expect(printed.filter((line) => line.includes('Sentinel-Surname') || line.includes('p-0777'))).toEqual([]);
   });
 
-  it('an answer that arrived before a restart is not lost', async () => {
+  it('a restart after the decision re-runs only the interrupted task, never the decision', async () => {
     const calls: Call[] = [];
     const dataDir = tempDir();
+    let release: (value: unknown) => void = () => undefined;
     const before = await startHarness({
       dataDir,
       calls,
-      // notify-team never returns before the restart: the run is past the answered wait.
-      lambdas: { 'notify-team': () => new Promise(() => undefined) },
+      // notify-team is still running when the service stops.
+      lambdas: { 'notify-team': () => new Promise((r) => (release = r)) },
     });
     const executionArn = await before.start('referral-ref-0888');
     await before.sfn.idle();
     await before.client.send(new SendTaskSuccessCommand({ taskToken: before.tokens()[0], output: '{"outcome":"accept"}' }));
     await waitUntil(() => calls.some((c) => c.fn === 'notify-team'), 'notify-team');
     const closing = before.sfn.close();
+    release({ ok: true });
     await closing;
 
     const after = await startHarness({ dataDir, calls });
@@ -506,7 +568,7 @@ describe('local Step Functions service', () => {
     expect((await after.describe(executionArn)).status).toBe('SUCCEEDED');
     expect(calls.filter((c) => c.fn === 'await-decision')).toHaveLength(1);
     expect(calls.filter((c) => c.fn === 'notify-team')).toHaveLength(2); // at-least-once, like AWS
-  }, 30_000);
+  });
 
   it('survives kill -9 while waiting: the saved token completes the pathway without a second notification', async () => {
     const dir = tempDir();
@@ -514,7 +576,7 @@ describe('local Step Functions service', () => {
     const logPath = join(dir, 'invocations.jsonl');
     const aslPath = join(dir, 'toy.asl.json');
     writeFileSync(aslPath, TOY_ASL);
-    const script = join(dir, 'serve.ts');
+    const script = join(dir, 'serve.mts');
     const servicePath = resolve(import.meta.dirname, '../../local/sfn-service.ts');
     writeFileSync(
       script,

@@ -1,0 +1,463 @@
+// The cloud deployment of the CSF-leak care pathway: the Standard state machine from
+// statemachines/, its Lambda tasks, the HTTP API behind Cognito, DynamoDB, SES and alarms.
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { CorsHttpMethod, HttpApi, HttpMethod, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import {
+  AccountRecovery,
+  ClientAttributes,
+  FeaturePlan,
+  Mfa,
+  StandardThreatProtectionMode,
+  StringAttribute,
+  UserPool,
+} from 'aws-cdk-lib/aws-cognito';
+import { Grant, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { DEFAULT_CONFIG, pathwayConfigSchema, type PathwayConfig } from '../functions/domain/config.js';
+import { DataStores } from './data-stores.js';
+import { ManagedPolicyRole, PathwayFunction, PROJECT_ROOT } from './pathway-function.js';
+
+export const DEFAULT_DEFINITION_PATH = path.join(PROJECT_ROOT, 'statemachines', 'care-pathway.asl.json');
+
+export interface CarePathwayStackProps extends StackProps {
+  /** Absolute path of the ASL definition. @default statemachines/care-pathway.asl.json */
+  readonly definitionPath?: string;
+}
+
+/** The authenticated endpoints of the contract, each with the handler that serves it (GET /health is local only). */
+export const API_ROUTES = [
+  { method: HttpMethod.POST, path: '/referrals', handler: 'referrals' },
+  { method: HttpMethod.GET, path: '/patients', handler: 'queries' },
+  { method: HttpMethod.GET, path: '/patients/{patientId}', handler: 'queries' },
+  { method: HttpMethod.POST, path: '/patients/{patientId}/decisions', handler: 'decisions' },
+  { method: HttpMethod.POST, path: '/patients/{patientId}/hold', handler: 'patientActions' },
+  { method: HttpMethod.POST, path: '/patients/{patientId}/resume', handler: 'patientActions' },
+  { method: HttpMethod.POST, path: '/patients/{patientId}/withdraw', handler: 'patientActions' },
+  { method: HttpMethod.GET, path: '/metrics/throughput', handler: 'admin' },
+  { method: HttpMethod.GET, path: '/audit', handler: 'admin' },
+] as const;
+
+/**
+ * Reads the ASL and checks that every `${Placeholder}` in it has a substitution, so a renamed
+ * placeholder fails `cdk synth` here instead of failing the deployment in CloudFormation.
+ */
+export function loadDefinition(definitionPath: string, substitutions: Readonly<Record<string, string>>): string {
+  if (!existsSync(definitionPath)) {
+    throw new Error(`State machine definition not found at ${definitionPath}`);
+  }
+  const asl = readFileSync(definitionPath, 'utf8');
+  try {
+    JSON.parse(asl);
+  } catch (error) {
+    throw new Error(`State machine definition ${definitionPath} is not valid JSON: ${(error as Error).message}`);
+  }
+  const placeholders = new Set([...asl.matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1] ?? ''));
+  const missing = [...placeholders].filter((name) => !(name in substitutions));
+  if (missing.length > 0) {
+    throw new Error(
+      `State machine definition ${definitionPath} uses placeholder(s) with no substitution: ` +
+        `${missing.map((n) => '${' + n + '}').join(', ')}. Known substitutions: ${Object.keys(substitutions).join(', ')}.`,
+    );
+  }
+  return asl;
+}
+
+/** The configuration the functions run with: defaults, plus the addresses of this deployment. */
+function deploymentConfig(scope: Construct): PathwayConfig {
+  const context = (key: string, fallback: string): string => {
+    const value: unknown = scope.node.tryGetContext(key);
+    return typeof value === 'string' && value.length > 0 ? value : fallback;
+  };
+  return pathwayConfigSchema.parse({
+    ...DEFAULT_CONFIG,
+    appBaseUrl: context('appBaseUrl', 'https://csf-leak-pathway.example.org'),
+    mailFrom: context('mailFrom', 'csf-leak-pathway@example.org'),
+  });
+}
+
+export class CarePathwayStack extends Stack {
+  readonly data: DataStores;
+  readonly stateMachine: StateMachine;
+  readonly api: HttpApi;
+  readonly userPool: UserPool;
+  readonly alarmTopic: Topic;
+  readonly functions: Readonly<Record<string, PathwayFunction>>;
+
+  constructor(scope: Construct, id: string, props: CarePathwayStackProps = {}) {
+    super(scope, id, props);
+
+    const config = deploymentConfig(this);
+    const pathwayVersion = String(this.node.tryGetContext('pathwayVersion') ?? '1');
+    const mailDomain = config.mailFrom.split('@')[1] ?? '';
+
+    // ---------------------------------------------------------------- encryption keys, data
+    const logsKey = new Key(this, 'LogsKey', {
+      description: 'Encrypts the log groups of the CSF-leak pathway (Lambda, Step Functions, API access)',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    logsKey.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${this.partition}:logs:${this.region}:${this.account}:log-group:*` },
+        },
+      }),
+    );
+    this.data = new DataStores(this, 'Data');
+
+    // ---------------------------------------------------------------- functions
+    const environment = {
+      PATHWAY_TABLE_NAME: this.data.pathwayTable.tableName,
+      AUDIT_TABLE_NAME: this.data.auditTable.tableName,
+      PATHWAY_CONFIG: JSON.stringify(config),
+      PATHWAY_VERSION: pathwayVersion,
+    };
+    const fn = (fnId: string, entry: string, reservedConcurrentExecutions: number, timeout = Duration.seconds(10)) =>
+      new PathwayFunction(this, fnId, { entry, logEncryptionKey: logsKey, environment, reservedConcurrentExecutions, timeout });
+
+    // Reserved concurrency bounds each handler (HIPAA LambdaConcurrency) well above one program's
+    // load. 100 in total: AWS keeps 100 unreserved, so the account quota must be at least 200.
+    const workflow = {
+      persistTransition: fn('PersistTransition', 'functions/workflow/persist-transition.ts', 15, Duration.seconds(30)),
+      notifyTeam: fn('NotifyTeam', 'functions/workflow/notify-team.ts', 10, Duration.seconds(30)),
+      awaitDecision: fn('AwaitDecision', 'functions/workflow/await-decision.ts', 15, Duration.seconds(30)),
+      recordFailure: fn('RecordFailure', 'functions/workflow/record-failure.ts', 5, Duration.seconds(30)),
+    };
+    const api = {
+      referrals: fn('Referrals', 'functions/api/referrals.ts', 10),
+      decisions: fn('Decisions', 'functions/api/decisions.ts', 10),
+      patientActions: fn('PatientActions', 'functions/api/patient-actions.ts', 10),
+      queries: fn('Queries', 'functions/api/queries.ts', 20),
+      admin: fn('Admin', 'functions/api/admin.ts', 5),
+    };
+    this.functions = { ...workflow, ...api };
+
+    // ---------------------------------------------------------------- data access
+    for (const f of [api.referrals, api.decisions, api.patientActions, workflow.persistTransition, workflow.awaitDecision, workflow.recordFailure]) {
+      this.data.grantPathwayReadWrite(f.function);
+    }
+    for (const f of [api.queries, api.admin, workflow.notifyTeam]) {
+      this.data.grantPathwayRead(f.function);
+    }
+    // Every function records what it did (reads of a patient record included); none may rewrite it.
+    for (const f of Object.values(this.functions)) {
+      this.data.grantAuditAppend(f.function);
+    }
+    for (const f of [api.queries, api.admin]) {
+      this.data.grantAuditRead(f.function);
+    }
+
+    // ---------------------------------------------------------------- email
+    const mailIdentity = new EmailIdentity(this, 'MailDomain', { identity: Identity.domain(mailDomain) });
+    for (const f of [workflow.notifyTeam, workflow.recordFailure]) {
+      Grant.addToPrincipal({
+        grantee: f.function,
+        actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+        resourceArns: [mailIdentity.emailIdentityArn],
+      });
+    }
+
+    // ---------------------------------------------------------------- state machine
+    const definitionPath = props.definitionPath ?? DEFAULT_DEFINITION_PATH;
+    const definitionSubstitutions = {
+      PersistTransitionFunctionArn: workflow.persistTransition.function.functionArn,
+      NotifyTeamFunctionArn: workflow.notifyTeam.function.functionArn,
+      AwaitDecisionFunctionArn: workflow.awaitDecision.function.functionArn,
+      RecordFailureFunctionArn: workflow.recordFailure.function.functionArn,
+    };
+    const stateMachineLogs = new LogGroup(this, 'StateMachineLogs', {
+      // The vendedlogs prefix keeps CloudWatch Logs resource policies small for log delivery.
+      logGroupName: `/aws/vendedlogs/states/${this.stackName}-care-pathway`,
+      retention: RetentionDays.ONE_YEAR,
+      encryptionKey: logsKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Named, so the two grants below can address the machine and its executions without a
+    // reference to the resource (await-decision is one of its tasks: a reference would be a cycle).
+    const stateMachineName = `${this.stackName}-care-pathway`;
+    const stateMachineRole = new ManagedPolicyRole(this, 'StateMachineRole', {
+      assumedBy: new ServicePrincipal('states.amazonaws.com'),
+      description: 'Execution role of the CSF-leak care pathway state machine',
+    });
+    this.stateMachine = new StateMachine(this, 'CarePathway', {
+      stateMachineName,
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromString(loadDefinition(definitionPath, definitionSubstitutions)),
+      definitionSubstitutions,
+      role: stateMachineRole,
+      tracingEnabled: true,
+      // Execution data carries PHI: log events, never inputs and outputs.
+      logs: { destination: stateMachineLogs, level: LogLevel.ALL, includeExecutionData: false },
+    });
+    for (const f of Object.values(workflow)) f.function.grantInvoke(this.stateMachine);
+    this.stateMachine.grantStartExecution(api.referrals.function);
+    this.stateMachine.grantTaskResponse(api.decisions.function);
+    this.stateMachine.grantTaskResponse(api.patientActions.function);
+    // A withdrawal while no decision is pending stops the patient's execution instead.
+    const executionsArn = this.formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    Grant.addToPrincipal({ grantee: api.patientActions.function, actions: ['states:StopExecution'], resourceArns: [executionsArn] });
+    // A decision recorded before a crash is re-delivered by await-decision on the task's new token.
+    StateMachine.fromStateMachineName(this, 'CarePathwayByName', stateMachineName).grant(
+      workflow.awaitDecision.function,
+      'states:SendTaskSuccess',
+    );
+    for (const f of [api.referrals, api.decisions, api.patientActions]) {
+      f.function.addEnvironment('STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
+    }
+
+    // ---------------------------------------------------------------- identity
+    this.userPool = new UserPool(this, 'UserPool', {
+      selfSignUpEnabled: false,
+      signInAliases: { email: true },
+      autoVerify: { email: true },
+      standardAttributes: { email: { required: true, mutable: true } },
+      // The neuroradiology site a user works at; set by administrators only (see writeAttributes).
+      customAttributes: { site: new StringAttribute({ minLen: 1, maxLen: 64, mutable: true }) },
+      mfa: Mfa.REQUIRED,
+      mfaSecondFactor: { otp: true, sms: false },
+      passwordPolicy: {
+        minLength: 12,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+        tempPasswordValidity: Duration.days(3),
+      },
+      accountRecovery: AccountRecovery.EMAIL_ONLY,
+      featurePlan: FeaturePlan.PLUS,
+      standardThreatProtectionMode: StandardThreatProtectionMode.FULL_FUNCTION,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const [groupId, groupName] of [
+      ['Coordinators', 'coordinators'],
+      ['Physicians', 'physicians'],
+      ['Administrators', 'administrators'],
+    ] as const) {
+      this.userPool.addGroup(groupId, { groupName });
+    }
+    const client = this.userPool.addClient('DashboardClient', {
+      authFlows: { userSrp: true },
+      disableOAuth: true,
+      generateSecret: false,
+      preventUserExistenceErrors: true,
+      accessTokenValidity: Duration.hours(1),
+      idTokenValidity: Duration.hours(1),
+      refreshTokenValidity: Duration.hours(12),
+      readAttributes: new ClientAttributes()
+        .withStandardAttributes({ email: true, emailVerified: true, givenName: true, familyName: true })
+        .withCustomAttributes('site'),
+      // Users may not change their own email or site: both drive routing and authorisation.
+      writeAttributes: new ClientAttributes().withStandardAttributes({ givenName: true, familyName: true }),
+    });
+
+    // ---------------------------------------------------------------- HTTP API
+    const authorizer = new HttpJwtAuthorizer('CognitoJwt', this.userPool.userPoolProviderUrl, {
+      authorizerName: 'cognito-jwt',
+      jwtAudience: [client.userPoolClientId],
+    });
+    this.api = new HttpApi(this, 'HttpApi', {
+      apiName: `${this.stackName}-api`,
+      description: 'CSF-leak care pathway API',
+      createDefaultStage: false,
+      defaultAuthorizer: authorizer,
+      corsPreflight: {
+        allowOrigins: [config.appBaseUrl.replace(/\/$/, '')],
+        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST],
+        allowHeaders: ['authorization', 'content-type'],
+        maxAge: Duration.hours(1),
+      },
+    });
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      retention: RetentionDays.ONE_YEAR,
+      encryptionKey: logsKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const stage = this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: 50, burstLimit: 100 },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        // Route keys, not paths, so patient ids stay out of the access log.
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            requestTime: '$context.requestTime',
+            sourceIp: '$context.identity.sourceIp',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            sub: '$context.authorizer.claims.sub',
+            latencyMs: '$context.responseLatency',
+            integrationError: '$context.integrationErrorMessage',
+            authorizerError: '$context.authorizer.error',
+          }),
+        ),
+      },
+    });
+    const integrations = Object.fromEntries(
+      Object.entries(api).map(([name, f]) => [name, new HttpLambdaIntegration(`${name}Integration`, f.function)]),
+    ) as Record<keyof typeof api, HttpLambdaIntegration>;
+    for (const route of API_ROUTES) {
+      this.api.addRoutes({ path: route.path, methods: [route.method], integration: integrations[route.handler] });
+    }
+
+    // ---------------------------------------------------------------- alarms
+    const alarmsKey = new Key(this, 'AlarmTopicKey', {
+      description: 'Encrypts the CSF-leak pathway administrator alarm topic',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // CloudWatch publishes alarm notifications to the encrypted topic.
+    alarmsKey.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
+    this.alarmTopic = new Topic(this, 'AdministratorAlarms', {
+      displayName: 'CSF-leak pathway alarms',
+      masterKey: alarmsKey,
+      enforceSSL: true,
+    });
+    for (const address of config.teamDirectory.administrators) {
+      this.alarmTopic.addSubscription(new EmailSubscription(address));
+    }
+    const alarmAction = new SnsAction(this.alarmTopic);
+    const alarm = (alarmId: string, metric: IMetric, description: string) => {
+      const a = new Alarm(this, alarmId, {
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      a.addAlarmAction(alarmAction);
+      return a;
+    };
+    const fiveMinutes = { period: Duration.minutes(5), statistic: 'Sum' };
+    alarm(
+      'ExecutionsFailedAlarm',
+      this.stateMachine.metricFailed(fiveMinutes),
+      'A care-pathway execution failed: a patient pathway may have stopped. Check the execution history and the patient status "failed".',
+    );
+    alarm(
+      'ExecutionsTimedOutAlarm',
+      this.stateMachine.metricTimedOut(fiveMinutes),
+      'A care-pathway execution timed out: the patient pathway must be continued in a new execution.',
+    );
+    for (const [name, f] of Object.entries(this.functions)) {
+      alarm(`${name}ErrorsAlarm`, f.function.metricErrors(fiveMinutes), `The ${name} function reported errors.`);
+    }
+    for (const metricName of ['Bounce', 'Reject']) {
+      alarm(
+        `Ses${metricName}Alarm`,
+        new Metric({ namespace: 'AWS/SES', metricName, ...fiveMinutes }),
+        `SES reported ${metricName.toLowerCase()}s: pathway notifications are not reaching the care team.`,
+      );
+    }
+
+    this.acknowledgeNagFindings(stateMachineRole, Object.values(workflow), api.patientActions, executionsArn);
+
+    new CfnOutput(this, 'ApiUrl', { value: stage.url });
+    new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
+    new CfnOutput(this, 'UserPoolClientId', { value: client.userPoolClientId });
+    new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachineArn });
+  }
+
+  /**
+   * The cdk-nag findings this design accepts, each acknowledged on the narrowest construct with
+   * its reason. Everything else the AwsSolutions and HIPAA Security packs report is fixed.
+   */
+  private acknowledgeNagFindings(
+    stateMachineRole: ManagedPolicyRole,
+    workflowFunctions: PathwayFunction[],
+    patientActions: PathwayFunction,
+    executionsArn: string,
+  ): void {
+    for (const f of Object.values(this.functions)) {
+      Validations.of(f.function).acknowledge(
+        {
+          id: 'HIPAA.Security-LambdaDLQ',
+          reason:
+            'Every invocation is synchronous (API Gateway, or Step Functions lambda:invoke with RequestResponse), so a ' +
+            'failure returns to the caller: the API answers with an error and the state machine retries, then catches ' +
+            'into RecordPathwayFailure. A dead-letter queue only receives failed asynchronous events and would stay empty.',
+        },
+        {
+          id: 'HIPAA.Security-LambdaInsideVPC',
+          reason:
+            'The functions reach only AWS regional APIs (DynamoDB, SES, Step Functions, X-Ray) over TLS with SigV4; there ' +
+            'is no resource inside a VPC to protect or reach. Data in transit is encrypted either way, and IAM, not ' +
+            'network placement, limits what each function can touch.',
+        },
+      );
+      Validations.of(f.role.grantsPolicy).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Active X-Ray tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level ' +
+          'permissions; every other statement of this policy names its table, index, key, log group or identity.',
+      });
+    }
+    Validations.of(patientActions.role.grantsPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${this.nagResource(executionsArn)}]`,
+      reason:
+        'Executions are named per patient at run time, so StopExecution can only be scoped to the executions of this ' +
+        'one state machine, which is what the wildcard after its name does.',
+    });
+    Validations.of(stateMachineRole.grantsPolicy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Step Functions log delivery (logs:CreateLogDelivery, logs:PutResourcePolicy, ...) and X-Ray tracing ' +
+        '(xray:PutTraceSegments, xray:GetSamplingRules, ...) support no resource-level permissions.',
+    });
+    for (const f of workflowFunctions) {
+      Validations.of(stateMachineRole.grantsPolicy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${this.nagResource(f.function.functionArn)}:*]`,
+        reason:
+          'grantInvoke also allows qualified ARNs (versions and aliases) of this one workflow function; the wildcard ' +
+          'never reaches another function.',
+      });
+    }
+  }
+
+  /** An ARN as cdk-nag prints it in a finding id: intrinsics flattened to `<LogicalId.Attr>` / `<Ref>`. */
+  private nagResource(arn: string): string {
+    const flatten = (node: unknown): string => {
+      if (typeof node === 'string') return node;
+      const o = node as Record<string, unknown>;
+      if (o['Fn::Join']) {
+        const [delimiter, parts] = o['Fn::Join'] as [string, unknown[]];
+        return parts.map(flatten).join(delimiter);
+      }
+      if (o['Fn::GetAtt']) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
+      if (o.Ref) return `<${String(o.Ref)}>`;
+      return JSON.stringify(node);
+    };
+    return flatten(this.resolve(arn));
+  }
+}

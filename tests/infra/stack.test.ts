@@ -1,0 +1,344 @@
+// What the cloud deployment promises, asserted on the synthesized template: one synth per file
+// (bundling nine handlers is the slow part), then one behaviour per test.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AUDIT_TABLE, PATHWAY_TABLE } from '../../functions/store/table-layout.js';
+import { CarePathwayStack, loadDefinition } from '../../lib/care-pathway-stack.js';
+
+type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+
+// The endpoints of CONTRACT.md that need a signed-in user (GET /health is local only).
+const CONTRACT_ROUTES = [
+  'POST /referrals',
+  'GET /patients',
+  'GET /patients/{patientId}',
+  'POST /patients/{patientId}/decisions',
+  'POST /patients/{patientId}/hold',
+  'POST /patients/{patientId}/resume',
+  'POST /patients/{patientId}/withdraw',
+  'GET /metrics/throughput',
+  'GET /audit',
+];
+
+let template: Template;
+let resources: Record<string, Resource>;
+
+beforeAll(() => {
+  const app = new App({ context: { appBaseUrl: 'https://pathway.test.example.org', mailFrom: 'pathway@mail.example.org' } });
+  template = Template.fromStack(new CarePathwayStack(app, 'CarePathwayUnderTest'));
+  resources = template.toJSON().Resources as Record<string, Resource>;
+});
+
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+const logicalIdOf = (construct: string, type: string): string => {
+  const match = ofType(type).find(([id]) => id.startsWith(construct));
+  if (!match) throw new Error(`no ${type} for ${construct}`);
+  return match[0];
+};
+
+/** Every statement granted to the execution role of the function whose construct id is given. */
+function statementsOf(construct: string): Statement[] {
+  const fn = resources[logicalIdOf(`${construct}Function`, 'AWS::Lambda::Function')];
+  const roleId = (fn?.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  return policiesAttachedTo(roleId);
+}
+
+function policiesAttachedTo(roleId: string): Statement[] {
+  return [...ofType('AWS::IAM::ManagedPolicy'), ...ofType('AWS::IAM::Policy')]
+    .filter(([, p]) => JSON.stringify(p.Properties.Roles ?? []).includes(`"${roleId}"`))
+    .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+}
+
+const actionsOn = (statements: Statement[], resourceLogicalId: string): string[] =>
+  statements.filter((s) => JSON.stringify(s.Resource).includes(`"${resourceLogicalId}"`)).flatMap((s) => asArray(s.Action));
+
+/** The ASL as deployed: a string, or an Fn::Join whose tokens are replaced by a marker. */
+function definitionOf(stateMachine: Resource): { States: Record<string, { Type: string; Parameters?: { FunctionName?: string } }> } {
+  const raw = stateMachine.Properties.DefinitionString as string | { 'Fn::Join': [string, unknown[]] };
+  const text = typeof raw === 'string' ? raw : raw['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'TOKEN')).join('');
+  return JSON.parse(text);
+}
+
+describe('the care-pathway state machine', () => {
+  it('is a Standard workflow that runs the ASL file, with every placeholder substituted', () => {
+    const [[, stateMachine]] = ofType('AWS::StepFunctions::StateMachine') as [[string, Resource]];
+    expect(stateMachine.Properties.StateMachineType).toBe('STANDARD');
+    const definition = definitionOf(stateMachine);
+    expect(Object.keys(definition.States)).toEqual(
+      expect.arrayContaining(['EnterTriage', 'AwaitTriageDecision', 'AwaitMyelographyDecision', 'RecordPathwayFailure']),
+    );
+    const substitutions = Object.keys(stateMachine.Properties.DefinitionSubstitutions as object);
+    const placeholders = new Set([...JSON.stringify(definition).matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]));
+    expect(substitutions).toEqual(expect.arrayContaining([...placeholders]));
+  });
+
+  it('logs every event but never execution data, to an encrypted log group, and is traced', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
+      TracingConfiguration: { Enabled: true },
+    });
+    const sm = ofType('AWS::StepFunctions::StateMachine')[0]?.[1] as Resource;
+    const logGroupId = JSON.stringify(sm.Properties.LoggingConfiguration).match(/"(StateMachineLogs\w+)"/)?.[1] ?? '';
+    expect(resources[logGroupId]?.Properties).toMatchObject({ KmsKeyId: expect.anything(), RetentionInDays: expect.any(Number) });
+  });
+
+  it('may invoke the four workflow functions and nothing else', () => {
+    const roleId = logicalIdOf('StateMachineRole', 'AWS::IAM::Role');
+    const invoked = policiesAttachedTo(roleId)
+      .filter((s) => asArray(s.Action).includes('lambda:InvokeFunction'))
+      .flatMap((s) => asArray(s.Resource))
+      .map((r) => JSON.stringify(r).match(/"(\w+)Function[0-9A-F]{8}"/)?.[1]);
+    expect(new Set(invoked)).toEqual(new Set(['PersistTransition', 'NotifyTeam', 'AwaitDecision', 'RecordFailure']));
+  });
+
+  it('is started by intake, resumed by decisions, patient actions and await-decision, and stopped only on withdrawal', () => {
+    const stepFunctionsActions = (fn: string) =>
+      statementsOf(fn)
+        .flatMap((s) => asArray(s.Action))
+        .filter((a) => a.startsWith('states:'))
+        .sort();
+    expect(stepFunctionsActions('Referrals')).toEqual(['states:StartExecution']);
+    expect(stepFunctionsActions('Decisions')).toEqual(['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess']);
+    expect(stepFunctionsActions('PatientActions')).toEqual([
+      'states:SendTaskFailure',
+      'states:SendTaskHeartbeat',
+      'states:SendTaskSuccess',
+      'states:StopExecution',
+    ]);
+    // Re-delivers a decision recorded before a crash; addressed by name to avoid a cycle.
+    expect(stepFunctionsActions('AwaitDecision')).toEqual(['states:SendTaskSuccess']);
+    for (const fn of ['Queries', 'Admin', 'PersistTransition', 'NotifyTeam', 'RecordFailure']) {
+      expect(stepFunctionsActions(fn), fn).toEqual([]);
+    }
+    const stop = statementsOf('PatientActions').find((s) => asArray(s.Action).includes('states:StopExecution'));
+    expect(JSON.stringify(stop?.Resource)).toMatch(/:execution:CarePathwayUnderTest-care-pathway:\*"/);
+  });
+
+  it('rejects a definition placeholder that has no substitution, naming it', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'asl-'));
+    const file = path.join(dir, 'care-pathway.asl.json');
+    writeFileSync(file, JSON.stringify({ StartAt: 'A', States: { A: { Type: 'Task', Resource: '${ScheduleSweepFunctionArn}', End: true } } }));
+    expect(() => loadDefinition(file, { PersistTransitionFunctionArn: 'arn' })).toThrow(/\$\{ScheduleSweepFunctionArn\}/);
+    expect(() => loadDefinition(path.join(dir, 'missing.json'), {})).toThrow(/not found/);
+  });
+});
+
+describe('the tables', () => {
+  const tables = () => {
+    const all = ofType('AWS::DynamoDB::Table');
+    const byProjection = (type: string) =>
+      all.find(([, t]) => JSON.stringify(t.Properties.GlobalSecondaryIndexes).includes(`"ProjectionType":"${type}"`));
+    return { pathway: byProjection('INCLUDE'), audit: byProjection('ALL'), count: all.length };
+  };
+
+  it('both have PITR, a rotated customer-managed key, deletion protection, and are retained', () => {
+    expect(tables().count).toBe(2);
+    for (const [, table] of ofType('AWS::DynamoDB::Table')) {
+      expect(table.Properties).toMatchObject({
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [expect.any(String), 'Arn'] } },
+        DeletionProtectionEnabled: true,
+      });
+      expect(table.DeletionPolicy).toBe('Retain');
+      const keyId = (table.Properties.SSESpecification as { KMSMasterKeyId: { 'Fn::GetAtt': [string] } }).KMSMasterKeyId['Fn::GetAtt'][0];
+      expect(resources[keyId]).toMatchObject({ Type: 'AWS::KMS::Key', Properties: { EnableKeyRotation: true } });
+    }
+  });
+
+  it('the pathway table has the worklist index of table-layout, projecting only the worklist columns', () => {
+    expect(tables().pathway?.[1].Properties).toMatchObject({
+      KeySchema: [
+        { AttributeName: PATHWAY_TABLE.partitionKey, KeyType: 'HASH' },
+        { AttributeName: PATHWAY_TABLE.sortKey, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: PATHWAY_TABLE.worklistIndex.name,
+          KeySchema: [
+            { AttributeName: PATHWAY_TABLE.worklistIndex.partitionKey, KeyType: 'HASH' },
+            { AttributeName: PATHWAY_TABLE.worklistIndex.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...PATHWAY_TABLE.worklistIndex.projection] },
+        },
+      ],
+    });
+  });
+
+  it('the audit table has the by-month index of table-layout', () => {
+    expect(tables().audit?.[1].Properties).toMatchObject({
+      KeySchema: [
+        { AttributeName: AUDIT_TABLE.partitionKey, KeyType: 'HASH' },
+        { AttributeName: AUDIT_TABLE.sortKey, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: AUDIT_TABLE.monthIndex.name,
+          KeySchema: [
+            { AttributeName: AUDIT_TABLE.monthIndex.partitionKey, KeyType: 'HASH' },
+            { AttributeName: AUDIT_TABLE.monthIndex.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    });
+  });
+
+  it('are both in a backup plan', () => {
+    template.resourceCountIs('AWS::Backup::BackupSelection', 1);
+    const selection = JSON.stringify(ofType('AWS::Backup::BackupSelection')[0]?.[1].Properties);
+    for (const [id] of ofType('AWS::DynamoDB::Table')) expect(selection).toContain(`"${id}"`);
+  });
+});
+
+describe('access to the audit trail', () => {
+  const auditTableId = () => logicalIdOf('DataAuditTable', 'AWS::DynamoDB::Table');
+  const allStatements = () =>
+    [...ofType('AWS::IAM::ManagedPolicy'), ...ofType('AWS::IAM::Policy')].flatMap(
+      ([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement,
+    );
+
+  it('no policy lets anyone update, delete or batch-write audit events', () => {
+    const forbidden = ['dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:*', '*'];
+    const onAudit = allStatements().filter((s) => s.Effect === 'Allow' && JSON.stringify(s.Resource).includes(`"${auditTableId()}"`));
+    expect(onAudit.length).toBeGreaterThan(0);
+    expect(onAudit.flatMap((s) => asArray(s.Action)).filter((a) => forbidden.includes(a))).toEqual([]);
+    // Nor through a wildcard resource.
+    const wildcard = allStatements().filter((s) => asArray(s.Resource).includes('*'));
+    expect(wildcard.flatMap((s) => asArray(s.Action)).filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
+  });
+
+  it('every function may append audit events, and only queries and admin may read them', () => {
+    const all = ['Referrals', 'Decisions', 'PatientActions', 'Queries', 'Admin', 'PersistTransition', 'NotifyTeam', 'AwaitDecision', 'RecordFailure'];
+    for (const fn of all) {
+      const actions = actionsOn(statementsOf(fn), auditTableId());
+      expect(actions, fn).toContain('dynamodb:PutItem');
+      expect(actions.includes('dynamodb:Query'), fn).toBe(fn === 'Queries' || fn === 'Admin');
+    }
+  });
+
+  it('the pathway table is read-only to queries, admin and notify-team', () => {
+    const pathwayId = logicalIdOf('DataPathwayTable', 'AWS::DynamoDB::Table');
+    for (const fn of ['Queries', 'Admin', 'NotifyTeam']) {
+      const actions = actionsOn(statementsOf(fn), pathwayId);
+      expect(actions, fn).toContain('dynamodb:Query');
+      expect(actions.filter((a) => /Put|Update|Delete|Write/.test(a)), fn).toEqual([]);
+    }
+    for (const fn of ['Referrals', 'Decisions', 'PatientActions', 'PersistTransition', 'AwaitDecision', 'RecordFailure']) {
+      expect(actionsOn(statementsOf(fn), pathwayId), fn).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem']));
+    }
+  });
+});
+
+describe('the functions', () => {
+  it('all nine run on ARM64 with active tracing, source maps, and the pathway environment', () => {
+    const functions = ofType('AWS::Lambda::Function');
+    expect(functions).toHaveLength(9);
+    for (const [id, fn] of functions) {
+      expect(fn.Properties, id).toMatchObject({
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        Runtime: expect.stringMatching(/^nodejs(2[0-9]|[3-9][0-9])\.x$/),
+        Environment: {
+          Variables: {
+            NODE_OPTIONS: '--enable-source-maps',
+            POWERTOOLS_SERVICE_NAME: expect.any(String),
+            PATHWAY_TABLE_NAME: expect.anything(),
+            AUDIT_TABLE_NAME: expect.anything(),
+            PATHWAY_VERSION: '1',
+            PATHWAY_CONFIG: expect.any(String),
+          },
+        },
+      });
+    }
+  });
+
+  it('get the deployment addresses in PATHWAY_CONFIG from CDK context', () => {
+    const [, fn] = ofType('AWS::Lambda::Function')[0] as [string, Resource];
+    const config = JSON.parse((fn.Properties.Environment as { Variables: { PATHWAY_CONFIG: string } }).Variables.PATHWAY_CONFIG);
+    expect(config).toMatchObject({ appBaseUrl: 'https://pathway.test.example.org', mailFrom: 'pathway@mail.example.org' });
+    template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'mail.example.org' });
+  });
+
+  it('only the functions that start or resume executions know the state machine', () => {
+    for (const [id, fn] of ofType('AWS::Lambda::Function')) {
+      const knows = 'STATE_MACHINE_ARN' in (fn.Properties.Environment as { Variables: object }).Variables;
+      expect(knows, id).toBe(/^(Referrals|Decisions|PatientActions)Function/.test(id));
+    }
+  });
+
+  it('each logs to its own encrypted log group with a retention period', () => {
+    for (const [id, fn] of ofType('AWS::Lambda::Function')) {
+      const logGroupId = (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      expect(resources[logGroupId]?.Properties, id).toMatchObject({ KmsKeyId: expect.anything(), RetentionInDays: expect.any(Number) });
+    }
+  });
+
+  it('only notify-team and record-failure may send email, from the SES identity only', () => {
+    const identityId = logicalIdOf('MailDomain', 'AWS::SES::EmailIdentity');
+    for (const fn of ['NotifyTeam', 'RecordFailure', 'Referrals', 'Queries']) {
+      const ses = statementsOf(fn).filter((s) => asArray(s.Action).some((a) => a.startsWith('ses:')));
+      if (fn === 'NotifyTeam' || fn === 'RecordFailure') {
+        expect(ses.flatMap((s) => asArray(s.Action)).sort(), fn).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
+        expect(JSON.stringify(ses.map((s) => s.Resource)), fn).toContain(identityId);
+      } else {
+        expect(ses, fn).toEqual([]);
+      }
+    }
+  });
+});
+
+describe('the HTTP API', () => {
+  it('has a route for every contract endpoint, each behind the Cognito JWT authorizer', () => {
+    const authorizerId = logicalIdOf('HttpApiCognitoJwt', 'AWS::ApiGatewayV2::Authorizer');
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      JwtConfiguration: { Issuer: Match.objectLike({}), Audience: [Match.anyValue()] },
+    });
+    const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
+    expect(routes.map((r) => r.RouteKey).sort()).toEqual([...CONTRACT_ROUTES].sort());
+    for (const route of routes) {
+      expect(route, String(route.RouteKey)).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
+    }
+  });
+
+  it('the default stage logs access to an encrypted log group and is throttled', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('\\$context.requestId') },
+      DefaultRouteSettings: { ThrottlingBurstLimit: Match.anyValue(), ThrottlingRateLimit: Match.anyValue() },
+    });
+  });
+
+  it('the user pool has the three groups, a site attribute, and requires MFA', () => {
+    const groups = ofType('AWS::Cognito::UserPoolGroup').map(([, g]) => g.Properties.GroupName);
+    expect(groups.sort()).toEqual(['administrators', 'coordinators', 'physicians']);
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      MfaConfiguration: 'ON',
+      Schema: Match.arrayWith([Match.objectLike({ Name: 'site', AttributeDataType: 'String' })]),
+    });
+  });
+});
+
+describe('alarms', () => {
+  const alarms = () => ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+  const topicId = () => logicalIdOf('AdministratorAlarms', 'AWS::SNS::Topic');
+
+  it('watch failed executions, every function, and SES bounces and rejects', () => {
+    const metrics = alarms().map((a) => `${a.Namespace as string}/${a.MetricName as string}`);
+    expect(metrics).toContain('AWS/States/ExecutionsFailed');
+    expect(metrics.filter((m) => m === 'AWS/Lambda/Errors')).toHaveLength(9);
+    expect(metrics).toEqual(expect.arrayContaining(['AWS/SES/Reject', 'AWS/SES/Bounce']));
+  });
+
+  it('notify the administrators through an encrypted topic', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    for (const alarm of alarms()) expect(alarm.AlarmActions).toEqual([{ Ref: topicId() }]);
+  });
+});
