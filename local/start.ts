@@ -1,5 +1,6 @@
 // npm start: the whole local stack in the foreground; Ctrl-C or SIGTERM stops every part.
 import { startStack } from './stack.js';
+import { faultInjector, type FaultRule } from './faults.js';
 import { localSettings } from './settings.js';
 
 const settings = localSettings();
@@ -7,8 +8,11 @@ const started = Date.now();
 // Test knob: shorten Step Functions retry intervals (the ASL's own backoff applies otherwise).
 const retryIntervalMs = process.env.LOCAL_RETRY_INTERVAL_MS ? Number(process.env.LOCAL_RETRY_INTERVAL_MS) : undefined;
 const pathwayConfig = process.env.LOCAL_PATHWAY_CONFIG ? (JSON.parse(process.env.LOCAL_PATHWAY_CONFIG) as Record<string, unknown>) : undefined;
+// Test knob: inject faults into the local engine's Lambda invocations (see local/faults.ts).
+const faults = process.env.LOCAL_FAULTS ? (JSON.parse(process.env.LOCAL_FAULTS) as FaultRule[]) : undefined;
 const stack = await startStack({
   settings,
+  ...(faults ? { injectFault: faultInjector(faults) } : {}),
   ...(retryIntervalMs === undefined ? {} : { retryIntervalMs }),
   ...(pathwayConfig ? { pathwayConfig } : {}),
 });
