@@ -72,6 +72,10 @@ export function startApiServer(opts: ApiServerOptions): Promise<Server> {
     if (url.pathname === '/health' && method === 'GET') {
       return opts.isReady() ? json(res, 200, { status: 'ok' }) : json(res, 503, { status: 'starting' });
     }
+    // A browser opening a dashboard link (e.g. an email's /patients/<id>) asks for a page
+    // without a bearer token: that is the dashboard's, every other request the API's.
+    const pageLoad = (method === 'GET' || method === 'HEAD') && !req.headers.authorization && (req.headers.accept ?? '').includes('text/html');
+    if (pageLoad && opts.fallback && (await opts.fallback(req, res))) return;
     let found: { route: Route; params: Record<string, string> } | undefined;
     for (const route of opts.routes) {
       const params = match(route, method, url.pathname);

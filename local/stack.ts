@@ -7,7 +7,8 @@ import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { localVerifier } from './auth.js';
+import { dashboardFallback, WEB_DIST_DIR } from '../web/server/dashboard.js';
+import { issueToken, localVerifier } from './auth.js';
 import { startApiServer, type Route } from './api-server.js';
 import { ensureTables, startDynamoLocal } from './dynamodb.js';
 import { startSes } from './ses.js';
@@ -103,7 +104,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   };
   try {
     const verify = await localVerifier(s.dataDir);
-    const api: Server = await startApiServer({ host: s.host, port: s.apiPort, routes: API_ROUTES, verify, isReady: () => ready });
+    // The dashboard and its local-only sign-in (in the cloud: static hosting and the Cognito
+    // hosted UI; this endpoint is never deployed).
+    const fallback = dashboardFallback({ distDir: WEB_DIST_DIR, signIn: (req) => issueToken(s.dataDir, req) });
+    const api: Server = await startApiServer({ host: s.host, port: s.apiPort, routes: API_ROUTES, verify, isReady: () => ready, fallback });
     stops.push(() => new Promise<void>((r) => { api.closeAllConnections(); api.close(() => r()); }));
 
     const dynamo = await startDynamoLocal(s.dataDir, s.host, s.dynamodbPort);
