@@ -1,0 +1,98 @@
+// Calls to the HTTP API with the session's bearer token. Errors arrive in the contract's shape
+// ({error: {code, message, issues?}}) and are thrown as ApiFailure for the screens to show.
+import { navigate } from './router.js';
+import { currentSession, signOut } from './session.js';
+
+export interface Issue {
+  readonly path: string;
+  readonly message: string;
+}
+
+export class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly issues: readonly Issue[] = [],
+  ) {
+    super(message);
+    this.name = 'ApiFailure';
+  }
+}
+
+const RETURN_KEY = 'csf-pathway.return-to';
+
+/** Where to go after signing in (set when a page needed a session it did not have). */
+export function takeReturnPath(): string | null {
+  const path = sessionStorage.getItem(RETURN_KEY);
+  sessionStorage.removeItem(RETURN_KEY);
+  return path && path.startsWith('/') && !path.startsWith('//') ? path : null;
+}
+
+export function requireSignIn(): void {
+  if (location.pathname !== '/sign-in') sessionStorage.setItem(RETURN_KEY, location.pathname + location.search);
+  signOut();
+  navigate('/sign-in', { replace: true });
+}
+
+async function failureOf(res: Response): Promise<ApiFailure> {
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch {
+    body = undefined;
+  }
+  const err = (body as { error?: { code?: string; message?: string; issues?: Issue[] } } | undefined)?.error;
+  return new ApiFailure(res.status, err?.code ?? `HTTP${res.status}`, err?.message ?? `The server answered ${res.status}.`, err?.issues ?? []);
+}
+
+/** A raw authorised request; throws ApiFailure on any non-2xx answer. */
+export async function apiRequest(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Response> {
+  const session = currentSession();
+  if (!session) {
+    requireSignIn();
+    throw new ApiFailure(401, 'Unauthorized', 'Please sign in.');
+  }
+  const headers: Record<string, string> = { authorization: `Bearer ${session.token}`, accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }), cache: 'no-store' });
+  if (res.status === 401) {
+    requireSignIn();
+    throw await failureOf(res);
+  }
+  if (!res.ok) throw await failureOf(res);
+  return res;
+}
+
+export async function apiJson<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  const res = await apiRequest(method, path, body);
+  return (await res.json()) as T;
+}
+
+/** A query string from the defined, non-empty values. */
+export function queryString(params: Record<string, string | number | undefined | null>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+/** Every page of a paged list, up to a safety cap. */
+export async function allPages<T>(path: string, params: Record<string, string | undefined>, maxPages = 20): Promise<T[]> {
+  const items: T[] = [];
+  let nextToken: string | null = null;
+  for (let i = 0; i < maxPages; i++) {
+    const page: { items: T[]; nextToken: string | null } = await apiJson('GET', `${path}${queryString({ ...params, nextToken })}`);
+    items.push(...page.items);
+    nextToken = page.nextToken;
+    if (!nextToken) break;
+  }
+  return items;
+}
+
+/** Local sign-in: POST /local/sign-in answers {token} (the local stack only; Cognito in the cloud). */
+export async function localSignIn(body: { role: string; email: string; site?: string }): Promise<string> {
+  const res = await fetch('/local/sign-in', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!res.ok) throw await failureOf(res);
+  return ((await res.json()) as { token: string }).token;
+}

@@ -1,0 +1,78 @@
+// Human labels for the contract's vocabulary and dates. Values stay as the API spells them;
+// only what is shown changes.
+const ACRONYMS: Record<string, string> = {
+  ctm: 'CTM',
+  dsm: 'DSM',
+  ebp: 'EBP',
+  cvf: 'CVF',
+  ct: 'CT',
+  mri: 'MRI',
+  slec: 'SLEC',
+  csf: 'CSF',
+  ichd3: 'ICHD-3',
+  hit6: 'HIT-6',
+  pgic: 'PGIC',
+};
+
+const SPECIAL: Record<string, string> = {
+  day1: 'Day 1',
+  week1: 'Week 1',
+  month3: 'Month 3',
+  month12: 'Month 12',
+  request_info: 'Request information',
+  classic_immediate: 'Classic (immediate)',
+  non_orthostatic: 'Not orthostatic',
+  leak_found: 'Leak found',
+  'santa-clara': 'Santa Clara',
+  'roseville-sacramento': 'Roseville / Sacramento',
+  sacramento: 'Sacramento',
+  'redwood-city': 'Redwood City',
+  not_met: 'Not met',
+  insufficient_data: 'Insufficient data',
+  fibrin_cvf_ct: 'CT-guided fibrin (CVF)',
+  targeted_ebp_ct: 'Targeted EBP (CT)',
+  targeted_ebp_fluoro: 'Targeted EBP (fluoroscopy)',
+  lost_to_follow_up: 'Lost to follow-up',
+};
+
+/** `IMAGING_SELECTION` -> "Imaging selection", `prone_dynamic_ctm` -> "Prone dynamic CTM". */
+export function label(value: string | null | undefined): string {
+  if (value === null || value === undefined || value === '') return '—';
+  const special = SPECIAL[value] ?? SPECIAL[value.toLowerCase()];
+  if (special) return special;
+  const words = value.toLowerCase().split(/[_\s]+/).filter(Boolean);
+  return words
+    .map((w, i) => ACRONYMS[w] ?? (i === 0 ? w.charAt(0).toUpperCase() + w.slice(1) : w))
+    .join(' ');
+}
+
+export const options = (values: readonly string[]) => values.map((v) => ({ value: v, label: label(v) }));
+
+const dateTime = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short' });
+const dateOnly = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium' });
+
+export function formatDateTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : dateTime.format(d);
+}
+
+export function formatDate(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  // A bare calendar date is shown as written, not shifted by the time zone.
+  const d = /^\d{4}-\d{2}-\d{2}$/.test(iso) ? new Date(`${iso}T12:00:00`) : new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : dateOnly.format(d);
+}
+
+/** "in 3 days", "2 days ago", "today" for a due date. */
+export function relativeDays(iso: string | null | undefined, now = Date.now()): string {
+  if (!iso) return '';
+  const days = Math.round((Date.parse(iso) - now) / 86_400_000);
+  if (days === 0) return 'today';
+  return days > 0 ? `in ${days} day${days === 1 ? '' : 's'}` : `${-days} day${days === -1 ? '' : 's'} ago`;
+}
+
+export const todayIso = (): string => {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+};
