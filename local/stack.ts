@@ -2,7 +2,8 @@
 // service running the same ASL, and the HTTP API, all pointed at by the SDK's standard
 // AWS_ENDPOINT_URL_<SERVICE> variables so the handlers run unchanged.
 import './polyfills.js';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +27,7 @@ const WORKFLOW_FUNCTIONS = {
   'notify-team': () => import('../functions/workflow/notify-team.js'),
   'await-decision': () => import('../functions/workflow/await-decision.js'),
   'record-failure': () => import('../functions/workflow/record-failure.js'),
+  'continue-pathway': () => import('../functions/workflow/continue-pathway.js'),
 } as const;
 
 const SUBSTITUTIONS: Record<string, keyof typeof WORKFLOW_FUNCTIONS> = {
@@ -33,7 +35,30 @@ const SUBSTITUTIONS: Record<string, keyof typeof WORKFLOW_FUNCTIONS> = {
   NotifyTeamFunctionArn: 'notify-team',
   AwaitDecisionFunctionArn: 'await-decision',
   RecordFailureFunctionArn: 'record-failure',
+  ContinuePathwayFunctionArn: 'continue-pathway',
 };
+
+/**
+ * Local stand-in for Step Functions versions: each distinct ASL the stack has run is kept under
+ * the data folder as version n and stays registered, so executions started on it finish on it
+ * while new referrals take the newest (as a version alias does in the cloud).
+ */
+export function publishVersions(dir: string, asl: string): { n: number; definition: string }[] {
+  mkdirSync(dir, { recursive: true });
+  const versions = readdirSync(dir)
+    .map((f) => /^v(\d+)\.asl\.json$/.exec(f))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b)
+    .map((n) => ({ n, definition: readFileSync(join(dir, `v${n}.asl.json`), 'utf8') }));
+  const latest = versions.at(-1);
+  if (!latest || latest.definition !== asl) {
+    const n = (latest?.n ?? 0) + 1;
+    writeFileSync(join(dir, `v${n}.asl.json`), asl);
+    versions.push({ n, definition: asl });
+  }
+  return versions;
+}
 
 const lazy = (load: () => Promise<{ handler: unknown }>) => async () => (await load()).handler as never;
 export const API_ROUTES: readonly Route[] = [
@@ -45,6 +70,7 @@ export const API_ROUTES: readonly Route[] = [
   { method: 'POST', path: '/patients/{patientId}/resume', handler: lazy(() => import('../functions/api/patient-actions.js')) },
   { method: 'POST', path: '/patients/{patientId}/withdraw', handler: lazy(() => import('../functions/api/patient-actions.js')) },
   { method: 'GET', path: '/metrics/throughput', handler: lazy(() => import('../functions/api/admin.js')) },
+  { method: 'GET', path: '/metrics/sla', handler: lazy(() => import('../functions/api/admin.js')) },
   { method: 'GET', path: '/audit', handler: lazy(() => import('../functions/api/admin.js')) },
 ];
 
@@ -63,7 +89,10 @@ export interface StackOptions {
   readonly pathwayConfig?: Record<string, unknown>;
   readonly retryIntervalMs?: number;
   readonly injectFault?: LocalSfnOptions['injectFault'];
-  readonly redeliverEveryMs?: number;
+  /** The ASL to run (default statemachines/care-pathway.asl.json); tests deploy a new version with it. */
+  readonly aslPath?: string;
+  /** How often the overdue sweep runs (default one minute). */
+  readonly sweepEveryMs?: number;
 }
 
 export interface Stack {
@@ -81,7 +110,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     dynamodb: `http://${s.host}:${s.dynamodbPort}`,
     sfn: `http://${s.host}:${s.sfnPort}`,
   };
-  const stateMachineArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${STATE_MACHINE_NAME}`;
+  const versions = publishVersions(join(s.dataDir, 'stepfunctions-versions'), readFileSync(opts.aslPath ?? ASL_PATH, 'utf8'));
+  const latest = versions.at(-1) as { n: number };
+  const machineName = (n: number) => `${STATE_MACHINE_NAME}-v${n}`;
+  const stateMachineArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${machineName(latest.n)}`;
   Object.assign(process.env, {
     AWS_REGION: REGION,
     AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
@@ -92,7 +124,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     PATHWAY_TABLE_NAME: 'csf-pathway',
     AUDIT_TABLE_NAME: 'csf-audit',
     STATE_MACHINE_ARN: stateMachineArn,
-    PATHWAY_VERSION: process.env.PATHWAY_VERSION ?? '1',
+    PATHWAY_VERSION: String(latest.n),
     PATHWAY_CONFIG: JSON.stringify({ appBaseUrl: urls.api, ...opts.pathwayConfig }),
     POWERTOOLS_SERVICE_NAME: 'csf-leak-pathway-local',
   });
@@ -125,7 +157,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       dataDir: `${s.dataDir}/stepfunctions`,
       region: REGION,
       accountId: ACCOUNT,
-      stateMachines: [{ name: STATE_MACHINE_NAME, definition: localDefinition(readFileSync(ASL_PATH, 'utf8')) }],
+      stateMachines: versions.map((v) => ({ name: machineName(v.n), definition: localDefinition(v.definition) })),
       invokeLambda: async (functionName, payload) => {
         const load = WORKFLOW_FUNCTIONS[functionName as keyof typeof WORKFLOW_FUNCTIONS];
         if (!load) throw Object.assign(new Error(`no local function ${functionName}`), { name: 'Lambda.ResourceNotFoundException' });
@@ -139,14 +171,21 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     });
     stops.push(sfn.close);
 
-    // Decisions recorded while the engine was down reach it now, and then periodically.
+    // Decisions recorded while the engine was down reach it now. Then the overdue sweep runs on
+    // a timer (EventBridge in the cloud), which also redelivers such decisions.
     const { redeliverDecisions } = await import('../functions/app/decisions.js');
     const { runtimeDeps } = await import('../functions/shared/runtime.js');
-    const redeliver = () => redeliverDecisions(runtimeDeps(), 0).catch(() => 0);
-    await redeliver();
-    const timer = setInterval(() => void redeliver(), opts.redeliverEveryMs ?? 30_000);
+    const { handler: sweep } = await import('../functions/workflow/overdue-sweep.js');
+    await redeliverDecisions(runtimeDeps(), 0).catch(() => 0);
+    let sweeping: Promise<unknown> = Promise.resolve();
+    const timer = setInterval(() => {
+      sweeping = sweeping.then(() => sweep()).catch(() => undefined);
+    }, opts.sweepEveryMs ?? 60_000);
     timer.unref();
-    stops.push(async () => clearInterval(timer));
+    stops.push(async () => {
+      clearInterval(timer);
+      await sweeping;
+    });
 
     ready = true;
     return { urls, idle: () => sfn.idle(), stop: stopAll };

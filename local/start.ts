@@ -10,8 +10,11 @@ const retryIntervalMs = process.env.LOCAL_RETRY_INTERVAL_MS ? Number(process.env
 const pathwayConfig = process.env.LOCAL_PATHWAY_CONFIG ? (JSON.parse(process.env.LOCAL_PATHWAY_CONFIG) as Record<string, unknown>) : undefined;
 // Test knob: inject faults into the local engine's Lambda invocations (see local/faults.ts).
 const faults = process.env.LOCAL_FAULTS ? (JSON.parse(process.env.LOCAL_FAULTS) as FaultRule[]) : undefined;
+const sweepEveryMs = process.env.LOCAL_SWEEP_INTERVAL_MS ? Number(process.env.LOCAL_SWEEP_INTERVAL_MS) : undefined;
 const stack = await startStack({
   settings,
+  ...(process.env.LOCAL_ASL_PATH ? { aslPath: process.env.LOCAL_ASL_PATH } : {}),
+  ...(sweepEveryMs === undefined ? {} : { sweepEveryMs }),
   ...(faults ? { injectFault: faultInjector(faults) } : {}),
   ...(retryIntervalMs === undefined ? {} : { retryIntervalMs }),
   ...(pathwayConfig ? { pathwayConfig } : {}),

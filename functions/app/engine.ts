@@ -1,6 +1,6 @@
 // What the state machine's tasks do: persist a transition, wait for a decision, notify the team,
 // record a failure. Each is safe to run twice with the same input (Step Functions retries).
-import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 
 import { emailsFor, type NotificationEvent } from '../domain/notifications.js';
 import { dueAtFor } from '../domain/service-levels.js';
@@ -13,6 +13,8 @@ import type { Deps } from '../shared/runtime.js';
 import type { AuditEventInput, CounterIncrement, PatientRecord } from '../store/pathway-store.js';
 import { SYSTEM_ACTOR, isTerminal } from '../store/pathway-store.js';
 import { recommendationFor } from './actor.js';
+import { redeliverDecisions } from './decisions.js';
+import { executionArnFor } from './intake.js';
 import { mutatePatient } from './mutate.js';
 
 export interface TransitionInput {
@@ -25,6 +27,15 @@ export interface TransitionResult {
   readonly step: number;
   readonly stage: Stage;
   readonly status: Status;
+  /** The execution nears Step Functions' limits: carry the pathway over into a new one. */
+  readonly continueAsNew: boolean;
+}
+
+/** Whether the current execution has run long enough (in steps or days) to hand over. */
+export function nearsExecutionLimits(p: PatientRecord, step: number, now: Date, limits: Deps['config']['executionLimits']): boolean {
+  const steps = step - (p.executionFirstStep ?? 1);
+  const days = (now.getTime() - Date.parse(p.executionStartedAt ?? p.createdAt)) / DAY_MS;
+  return steps >= limits.maxStepsPerExecution || days >= limits.maxExecutionDays;
 }
 
 /** Whole days (with fractions) spent in the current stage, minus stop-the-clock holds. */
@@ -32,19 +43,35 @@ export function daysInStage(p: PatientRecord, now: Date): number {
   return Math.max(0, (now.getTime() - Date.parse(p.stageEnteredAt)) / DAY_MS - p.holdDaysInStage);
 }
 
+const bucket = (days: number) => Math.min(400, Math.max(0, Math.floor(days)));
+
+/**
+ * Counters for leaving the current stage: the clock's days (holds excluded) for the throughput
+ * report, and for the SLA report the time split into program-driven (elapsed less the patient's
+ * own holds) and patient-driven (the patient's holds), and whether the decision met its due date.
+ */
 function exitCounters(p: PatientRecord, now: Date): CounterIncrement[] {
   const month = monthOf(now.toISOString());
-  const days = Math.min(400, Math.floor(daysInStage(p, now)));
-  return [{ month, item: { kind: 'stage', stage: p.stage }, add: { exited: 1, [`d${days}`]: 1 } }];
+  const elapsed = Math.max(0, (now.getTime() - Date.parse(p.stageEnteredAt)) / DAY_MS);
+  const patientHeld = p.patientHoldDaysInStage ?? 0;
+  const add: Record<string, number> = {
+    exited: 1,
+    [`d${bucket(daysInStage(p, now))}`]: 1,
+    [`pd${bucket(elapsed - patientHeld)}`]: 1,
+    [`hd${bucket(patientHeld)}`]: 1,
+  };
+  if (p.pendingDecision && p.decidedAt) add[p.decidedAt <= p.pendingDecision.dueAt ? 'withinSla' : 'lateSla'] = 1;
+  return [{ month, item: { kind: 'stage', stage: p.stage }, add }];
 }
 
 export async function persistTransition(deps: Deps, input: TransitionInput): Promise<TransitionResult> {
   const newStep = input.step + 1;
   const { result } = await mutatePatient(deps, input.patientId, (p) => {
     if (!p) throw new Error('PatientNotFound');
-    const unchanged = { change: null, result: { step: p.lastStep, stage: p.stage, status: p.status } };
-    if (p.lastStep >= newStep) return unchanged; // a retry of a transition already applied
     const now = deps.clock.now();
+    const continueAsNew = nearsExecutionLimits(p, newStep, now, deps.config.executionLimits);
+    // A retry of a transition already applied answers as the first attempt did.
+    if (p.lastStep >= newStep) return { change: null, result: { step: p.lastStep, stage: p.stage, status: p.status, continueAsNew } };
     const at = now.toISOString();
     const lastTransition = {
       step: newStep,
@@ -56,7 +83,7 @@ export async function persistTransition(deps: Deps, input: TransitionInput): Pro
     const base = { ...p, lastStep: newStep, lastTransition, pendingDecision: null, taskToken: null, decidedAt: null, decisionOutput: null };
     if (input.to.status === 'withdrawn' && p.status === 'withdrawn') {
       // The API recorded the withdrawal and its audit; the engine only takes its step.
-      return { change: { next: base }, result: { step: newStep, stage: p.stage, status: p.status } };
+      return { change: { next: base }, result: { step: newStep, stage: p.stage, status: p.status, continueAsNew: false } };
     }
     if (isTerminal(p.status)) throw new PathwayClosedError(`pathway is ${p.status}`);
     if (input.to.status) {
@@ -68,7 +95,7 @@ export async function persistTransition(deps: Deps, input: TransitionInput): Pro
       if (status === 'completed') counters.push({ month: monthOf(at), item: { kind: 'funnel' }, add: { completed: 1 } });
       return {
         change: { next: { ...base, status, awaiting: null, dueAt: null }, events, counters },
-        result: { step: newStep, stage: p.stage, status },
+        result: { step: newStep, stage: p.stage, status, continueAsNew: false },
       };
     }
     const stage = input.to.stage;
@@ -81,11 +108,11 @@ export async function persistTransition(deps: Deps, input: TransitionInput): Pro
     const role = DECIDERS[stage].includes('physician') ? 'physician' : 'coordinator';
     return {
       change: {
-        next: { ...base, stage, stageEnteredAt: at, dueAt, holdDaysInStage: 0, awaiting: { stage, role } },
+        next: { ...base, stage, stageEnteredAt: at, dueAt, holdDaysInStage: 0, patientHoldDaysInStage: 0, reminders: null, awaiting: { stage, role } },
         events,
         counters,
       },
-      result: { step: newStep, stage, status: p.status },
+      result: { step: newStep, stage, status: p.status, continueAsNew },
     };
   });
   return result;
@@ -274,3 +301,160 @@ async function alertAdministrators(deps: Deps, p: PatientRecord, failure: 'pathw
   }
 }
 
+
+/** Which overdue threshold a pending decision has reached: 0 none, 1 reminder, 2 escalation. */
+export function overdueLevel(dueAt: string, now: Date, overdue: Deps['config']['overdue']): 0 | 1 | 2 {
+  const late = (now.getTime() - Date.parse(dueAt)) / DAY_MS;
+  if (late <= 0) return 0;
+  if (late >= overdue.escalateAfterDays) return 2;
+  return late >= overdue.reminderAfterDays ? 1 : 0;
+}
+
+export interface SweepResult {
+  readonly checked: number;
+  readonly reminders: number;
+  readonly escalations: number;
+  readonly redelivered: number;
+}
+
+/**
+ * The scheduled overdue sweep: finds overdue pending decisions through the worklist index
+ * (never a Scan), reminds the owner, then escalates to the site lead after the second threshold.
+ * Each threshold is claimed in the patient record before its email goes out, so a sweep that
+ * runs twice (or two sweeps at once) sends each reminder once; a failed send releases the claim.
+ */
+export async function sweepOverdue(deps: Deps): Promise<SweepResult> {
+  const now = deps.clock.now();
+  const cutoff = new Date(now.getTime() - deps.config.overdue.reminderAfterDays * DAY_MS).toISOString();
+  let checked = 0;
+  let reminders = 0;
+  let escalations = 0;
+  for (const stage of DECISION_STAGE_LIST) {
+    let cursor: string | undefined;
+    do {
+      const page = await deps.store.listWorklist({ stages: [stage], statuses: ['active'], dueBefore: cutoff, limit: 100, ...(cursor ? { cursor } : {}) });
+      for (const row of page.items) {
+        checked += 1;
+        const level = await remind(deps, row.patientId, now);
+        if (level === 1) reminders += 1;
+        if (level === 2) escalations += 1;
+      }
+      cursor = page.nextToken ?? undefined;
+    } while (cursor);
+  }
+  const redelivered = await redeliverDecisions(deps);
+  return { checked, reminders, escalations, redelivered };
+}
+
+const DECISION_STAGE_LIST = ['TRIAGE', 'IMAGING_SELECTION', 'MYELOGRAPHY', 'TREATMENT_PLANNING', 'TARGETED_PATCH', 'NEUROSURGICAL_ESCALATION', 'FOLLOW_UP'] as const;
+
+async function remind(deps: Deps, patientId: string, now: Date): Promise<0 | 1 | 2> {
+  const { result: claimed, saved } = await mutatePatient(deps, patientId, (p) => {
+    const pending = p?.pendingDecision;
+    if (!p || !pending || p.status !== 'active' || p.decidedAt) return { change: null, result: 0 as const };
+    const level = overdueLevel(pending.dueAt, now, deps.config.overdue);
+    const already = p.reminders && p.reminders.step === pending.step ? p.reminders.level : 0;
+    if (level === 0 || level <= already) return { change: null, result: 0 as const };
+    return {
+      change: {
+        next: { ...p, reminders: { step: pending.step, level } },
+        events: [
+          {
+            action: level === 2 ? 'overdue_escalated' : 'reminder_sent',
+            patientId,
+            stage: pending.stage,
+            actor: SYSTEM_ACTOR,
+            details: { dueAt: pending.dueAt, step: pending.step, level },
+          },
+        ],
+      },
+      result: level,
+    };
+  });
+  if (!claimed || !saved?.pendingDecision) return 0;
+  const pending = saved.pendingDecision;
+  const emails = emailsFor(
+    { kind: 'overdue', level: claimed === 2 ? 'escalation' : 'reminder', stage: pending.stage, dueAt: pending.dueAt },
+    { patientId, caseRef: saved.caseRef, site: saved.site, referringPhysicianEmail: saved.referringPhysician.email },
+    deps.config,
+  );
+  try {
+    for (const email of emails) {
+      const messageId = await deps.mailer.send(email);
+      await deps.store.appendAudit([
+        { action: 'notification_sent', patientId, stage: pending.stage, actor: SYSTEM_ACTOR, details: { template: email.template, audience: email.audience, recipients: email.to, messageId } },
+      ]);
+    }
+  } catch (err) {
+    // Release the claim so the next sweep tries again; record the failure meanwhile.
+    await mutatePatient(deps, patientId, (p) => ({
+      change:
+        p && p.reminders?.step === pending.step && p.reminders.level === claimed
+          ? {
+              next: { ...p, reminders: claimed === 2 ? { step: pending.step, level: 1 } : null },
+              events: [{ action: 'notification_failed', patientId, stage: pending.stage, actor: SYSTEM_ACTOR, details: { error: (err as Error).name, level: claimed } }],
+            }
+          : null,
+      result: null,
+    }));
+    return 0;
+  }
+  return claimed;
+}
+
+export interface ContinueInput {
+  readonly patientId: string;
+  readonly step: number;
+  readonly executionArn: string;
+}
+
+/**
+ * Carry a pathway over into a new execution of the same state machine version. The patient
+ * record moves first (so the new execution counts its steps from here), then the execution
+ * starts; both are idempotent, so a retry after a crash finishes the job without doubling it.
+ */
+export async function continuePathway(deps: Deps, input: ContinueInput): Promise<{ executionArn: string }> {
+  const current = await deps.sfn.send(new DescribeExecutionCommand({ executionArn: input.executionArn }));
+  const stateMachineArn = current.stateMachineVersionArn ?? current.stateMachineArn ?? deps.stateMachineArn;
+  const name = `${input.patientId}-s${input.step}`;
+  const executionArn = executionArnFor(stateMachineArn, name);
+  const { saved } = await mutatePatient(deps, input.patientId, (p) => {
+    if (!p) throw new Error('PatientNotFound');
+    if (isTerminal(p.status)) throw new PathwayClosedError(`pathway is ${p.status}`);
+    if (p.executionArn === executionArn) return { change: null, result: null };
+    return {
+      change: {
+        next: {
+          ...p,
+          executionArn,
+          executions: [...(p.executions ?? []), p.executionArn],
+          executionFirstStep: input.step,
+          executionStartedAt: deps.clock.now().toISOString(),
+        },
+        events: [
+          { action: 'execution_continued', patientId: p.patientId, stage: p.stage, actor: SYSTEM_ACTOR, details: { from: p.executionArn, to: executionArn, step: input.step } },
+        ],
+      },
+      result: null,
+    };
+  });
+  if (!saved) throw new Error('PatientNotFound');
+  try {
+    await deps.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn,
+        name,
+        input: JSON.stringify({
+          patientId: saved.patientId,
+          pathwayVersion: saved.pathwayVersion,
+          transition: { step: input.step, stage: saved.stage, status: saved.status, continueAsNew: false },
+          decision: null,
+          continuation: { from: input.executionArn },
+        }),
+      }),
+    );
+  } catch (err) {
+    if (!(err instanceof ExecutionAlreadyExists)) throw err;
+  }
+  return { executionArn };
+}

@@ -27,8 +27,10 @@ function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
+/** The ARN an execution of this state machine (or of one of its versions or aliases) gets. */
 export function executionArnFor(stateMachineArn: string, name: string): string {
-  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  const [, partition, , region, account, , machine] = stateMachineArn.split(':');
+  return `arn:${partition}:states:${region}:${account}:execution:${machine}:${name}`;
 }
 
 export async function submitReferral(deps: Deps, caller: Caller, body: unknown): Promise<HttpResult> {
@@ -72,6 +74,8 @@ export async function submitReferral(deps: Deps, caller: Caller, body: unknown):
       pathwayVersion: deps.pathwayVersion,
       executionArn: executionArnFor(deps.stateMachineArn, patientId),
       executionStarted: false,
+      executionFirstStep: 1,
+      executionStartedAt: at,
       history: emptyHistory(referral),
       lastStep: 1,
       lastTransition: null,

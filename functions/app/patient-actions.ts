@@ -58,6 +58,7 @@ export async function resumePatient(deps: Deps, caller: Caller, patientId: strin
           ...rest,
           status: 'active',
           holdDaysInStage: p.holdDaysInStage + heldMs / DAY_MS,
+          patientHoldDaysInStage: (p.patientHoldDaysInStage ?? 0) + (PATIENT_DRIVEN_HOLDS.includes(hold.reason) ? heldMs / DAY_MS : 0),
           dueAt: shift(p.dueAt, heldMs),
           pendingDecision: p.pendingDecision ? { ...p.pendingDecision, dueAt: shift(p.pendingDecision.dueAt, heldMs) as string } : null,
         },

@@ -17,6 +17,23 @@ export const pathwayConfigSchema = z.strictObject({
     neurosurgery: z.strictObject({ site: z.string(), emails }),
     coordinators: emails,
     administrators: emails,
+    /** Who an overdue decision escalates to, per neuroradiology site. */
+    siteLeads: z.record(z.enum(NEURORADIOLOGY_SITES), emails),
+  }),
+  /** Overdue handling: a reminder to the owner, then an escalation to the site lead. */
+  overdue: z.strictObject({
+    /** Days after the due date before the reminder (0: as soon as it is overdue). */
+    reminderAfterDays: z.number().min(0),
+    /** Days after the due date before the escalation to the site lead. */
+    escalateAfterDays: z.number().min(0),
+  }),
+  /**
+   * Step Functions Standard limits an execution to one year and 25,000 history events; a
+   * pathway continues in a new execution well before either (configurable so tests can force it).
+   */
+  executionLimits: z.strictObject({
+    maxStepsPerExecution: z.number().int().min(1),
+    maxExecutionDays: z.number().positive(),
   }),
   thresholds: z.strictObject({
     /** R4: negative myelograms before multidisciplinary review (domain default 3). */
@@ -55,7 +72,14 @@ export const DEFAULT_CONFIG: PathwayConfig = {
     neurosurgery: { site: 'redwood-city', emails: ['neurosurgery.redwood-city@example.org'] },
     coordinators: ['coordinators@example.org'],
     administrators: ['administrators@example.org'],
+    siteLeads: {
+      'santa-clara': ['lead.santa-clara@example.org'],
+      'roseville-sacramento': ['lead.roseville-sacramento@example.org'],
+    },
   },
+  overdue: { reminderAfterDays: 0, escalateAfterDays: 3 },
+  // About 10 history events per step: 1,000 steps stay far below 25,000 events.
+  executionLimits: { maxStepsPerExecution: 1000, maxExecutionDays: 300 },
   thresholds: {
     negativeStudiesBeforeReview: 3,
     failedProceduresBeforeNeurosurgery: 2,
@@ -92,6 +116,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const patch = env.PATHWAY_CONFIG ? (JSON.parse(env.PATHWAY_CONFIG) as Json) : {};
   const merged = deepMerge(DEFAULT_CONFIG as unknown as Json, patch);
   const parsed = pathwayConfigSchema.parse(merged);
+  if (parsed.overdue.escalateAfterDays < parsed.overdue.reminderAfterDays) {
+    throw new Error('PATHWAY_CONFIG: overdue.escalateAfterDays must not be before overdue.reminderAfterDays');
+  }
   if (parsed.thresholds.bernLowMax >= parsed.thresholds.bernHighMin) {
     throw new Error('PATHWAY_CONFIG: thresholds.bernLowMax must be below thresholds.bernHighMin');
   }

@@ -9,7 +9,8 @@ export type NotificationEvent =
   | { readonly kind: 'referral_received' }
   | { readonly kind: 'stage_entered'; readonly stage: DecisionStage; readonly dueAt: string; readonly causeOutcome?: string; readonly causeStage?: string }
   | { readonly kind: 'closed'; readonly status: Exclude<Status, 'active' | 'on_hold'>; readonly stage: Stage }
-  | { readonly kind: 'failure'; readonly failure: 'pathway' | 'notification'; readonly stage: Stage };
+  | { readonly kind: 'failure'; readonly failure: 'pathway' | 'notification'; readonly stage: Stage }
+  | { readonly kind: 'overdue'; readonly level: 'reminder' | 'escalation'; readonly stage: DecisionStage; readonly dueAt: string };
 
 export interface NotificationSubject {
   readonly patientId: string;
@@ -18,7 +19,7 @@ export interface NotificationSubject {
   readonly referringPhysicianEmail: string;
 }
 
-export type Audience = 'team' | 'coordinators' | 'referring_physician' | 'administrators';
+export type Audience = 'team' | 'coordinators' | 'referring_physician' | 'administrators' | 'site_lead';
 
 export interface Email {
   readonly template: string;
@@ -108,6 +109,22 @@ export function emailsFor(event: NotificationEvent, subject: NotificationSubject
         mk(`closed_${event.status}.coordinators`, 'coordinators', dir.coordinators, event.stage, CLOSED_TEXT[event.status]),
         mk(`closed_${event.status}.referring_physician`, 'referring_physician', [subject.referringPhysicianEmail], event.stage, CLOSED_TEXT[event.status]),
       ];
+    case 'overdue': {
+      const team = teamRecipients(event.stage, subject.site, config);
+      if (event.level === 'reminder') {
+        return [mk(`overdue_reminder.${event.stage.toLowerCase()}.team`, 'team', team, event.stage, `Overdue: ${TEAM_ACTION[event.stage]}`, event.dueAt)];
+      }
+      return [
+        mk(
+          `overdue_escalation.${event.stage.toLowerCase()}.site_lead`,
+          'site_lead',
+          [...(dir.siteLeads[subject.site] ?? []), ...team],
+          event.stage,
+          `Escalated: this decision is overdue past the escalation threshold. ${TEAM_ACTION[event.stage]}`,
+          event.dueAt,
+        ),
+      ];
+    }
     case 'failure':
       return [
         mk(

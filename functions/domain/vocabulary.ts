@@ -146,5 +146,8 @@ export const AUDIT_ACTIONS = [
   'status_changed',
   'record_viewed',
   'pathway_failed',
+  'reminder_sent',
+  'overdue_escalated',
+  'execution_continued',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -59,8 +59,17 @@ export interface PatientRecord extends PatientSummary {
   readonly decidedAt: string | null;
   /** What the decision sent to the engine (PHI-free), kept to redeliver after a crash. */
   readonly decisionOutput: Record<string, unknown> | null;
-  /** Days spent on hold in the current stage (stop-the-clock). */
+  /** Days spent on hold in the current stage (stop-the-clock), all reasons. */
   readonly holdDaysInStage: number;
+  /** The part of holdDaysInStage the patient caused (patient request, travel, ...). */
+  readonly patientHoldDaysInStage?: number;
+  /** Overdue reminders already sent for the pending decision of `step`: 1 reminder, 2 escalation. */
+  readonly reminders?: { readonly step: number; readonly level: number } | null;
+  /** Executions this pathway has run in, oldest first (continuations beyond execution limits). */
+  readonly executions?: readonly string[];
+  /** Step at which the current execution started, and when. */
+  readonly executionFirstStep?: number;
+  readonly executionStartedAt?: string;
 }
 
 export interface AuditActor {

@@ -1,0 +1,12 @@
+// Task: carry the pathway over into a new execution before Step Functions' limits.
+import { z } from 'zod';
+import { continuePathway } from '../app/engine.js';
+import { workflowHandler } from './handler.js';
+
+const schema = z.object({
+  patientId: z.string().min(1),
+  step: z.number().int().min(1),
+  executionArn: z.string().startsWith('arn:'),
+});
+
+export const handler = workflowHandler('continue-pathway', schema, continuePathway);

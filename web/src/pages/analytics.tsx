@@ -1,0 +1,333 @@
+// Administrator analytics from GET /metrics/throughput (pre-aggregated counters, no PHI): the
+// funnel, time in stage, monthly throughput, localisation yield and outcomes, plus the CSV.
+import { Alert, Button, Group, NativeSelect, Paper, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { Bar, BarChart, CartesianGrid, LabelList, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { throughputQuerySchema } from '../../../functions/domain/schemas.js';
+import { FOLLOW_UP_VISITS } from '../../../functions/domain/vocabulary.js';
+import { ApiFailure, apiJson, apiRequest, queryString } from '../api.js';
+import type { ThroughputReport } from '../api-types.js';
+import { Page } from '../components/page.js';
+import { zodIssues } from '../form-issues.js';
+import { label } from '../labels.js';
+
+const FUNNEL = [
+  ['referrals', 'Referrals'],
+  ['accepted', 'Accepted'],
+  ['myelographies', 'Myelographies'],
+  ['localised', 'Leaks localised'],
+  ['treated', 'Treated'],
+  ['completed', 'Completed'],
+] as const;
+
+// Colour-blind-safe palette (Okabe-Ito), dark enough for text contrast on white.
+const COLORS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#6b5a00', '#000000'];
+
+const monthOf = (d: Date) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}`;
+function defaultRange(): { from: string; to: string } {
+  const now = new Date();
+  return { from: monthOf(new Date(now.getFullYear(), now.getMonth() - 11, 1)), to: monthOf(now) };
+}
+
+function ChartCard({ title, description, children }: { title: string; description: string; children: ReactNode }) {
+  const id = `chart-${title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
+  return (
+    <Paper withBorder radius="md" p="md" component="section" aria-labelledby={id} aria-describedby={`${id}-desc`}>
+      <Title order={2} fz="lg" id={id}>
+        {title}
+      </Title>
+      <Text size="xs" c="dark.4" id={`${id}-desc`} mb="sm">
+        {description}
+      </Text>
+      {children}
+    </Paper>
+  );
+}
+
+const days = (n: number | null) => (n === null ? '—' : `${n} d`);
+
+export function AnalyticsPage() {
+  const [range, setRange] = useState(defaultRange);
+  const [applied, setApplied] = useState(range);
+  const [report, setReport] = useState<ThroughputReport | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [rangeError, setRangeError] = useState<string | null>(null);
+  const [visit, setVisit] = useState('');
+  const [downloading, setDownloading] = useState(false);
+  const [downloaded, setDownloaded] = useState<string | null>(null);
+
+  const load = useCallback(async (r: { from: string; to: string }) => {
+    try {
+      setReport(await apiJson<ThroughputReport>('GET', `/metrics/throughput${queryString(r)}`));
+      setError(null);
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    }
+  }, []);
+
+  useEffect(() => {
+    void load(applied);
+  }, [applied, load]);
+
+  const apply = () => {
+    const parsed = throughputQuerySchema.safeParse(range);
+    if (!parsed.success) {
+      const i = zodIssues(parsed.error)[0];
+      setRangeError(i ? `${i.path === 'to' ? 'To' : 'From'} ${i.message}` : 'The range is invalid.');
+      return;
+    }
+    setRangeError(null);
+    setApplied({ ...range });
+  };
+
+  const downloadCsv = async () => {
+    setDownloading(true);
+    setDownloaded(null);
+    try {
+      const res = await apiRequest('GET', `/metrics/throughput${queryString({ ...applied, format: 'csv' })}`);
+      const blob = await res.blob();
+      const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? `throughput-${applied.from}-${applied.to}.csv`;
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = name;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      setDownloaded(name);
+    } catch (err) {
+      setError(err instanceof ApiFailure ? err.message : String(err));
+    } finally {
+      setDownloading(false);
+    }
+  };
+
+  const funnel = useMemo(() => (report ? FUNNEL.map(([k, name]) => ({ name, count: report.totals.funnel[k] })) : []), [report]);
+  const stageTimes = useMemo(
+    () => (report ? report.totals.stages.filter((s) => s.stage !== 'REFERRAL').map((s) => ({ ...s, name: label(s.stage), median: s.medianDays ?? 0, p90: s.p90Days ?? 0 })) : []),
+    [report],
+  );
+  const monthly = useMemo(() => (report ? report.months.map((m) => ({ month: m.month, ...m.funnel })) : []), [report]);
+  const yieldRows = useMemo(() => {
+    const rows = new Map<string, { technique: string; slec: string; studies: number; localised: number }>();
+    for (const m of report?.months ?? [])
+      for (const y of m.yield) {
+        const row = rows.get(`${y.technique}|${y.slec}`) ?? { technique: y.technique, slec: y.slec, studies: 0, localised: 0 };
+        row.studies += y.studies;
+        row.localised += y.localised;
+        rows.set(`${y.technique}|${y.slec}`, row);
+      }
+    return [...rows.values()].sort((a, b) => a.technique.localeCompare(b.technique) || a.slec.localeCompare(b.slec));
+  }, [report]);
+  const slecs = [...new Set(yieldRows.map((r) => r.slec))].sort();
+  const yieldChart = useMemo(() => {
+    const byTech = new Map<string, Record<string, number | string>>();
+    for (const r of yieldRows) {
+      const row = byTech.get(r.technique) ?? { name: label(r.technique) };
+      row[r.slec] = r.studies ? Math.round((100 * r.localised) / r.studies) : 0;
+      byTech.set(r.technique, row);
+    }
+    return [...byTech.values()];
+  }, [yieldRows]);
+  const { outcomeChart, outcomeKinds } = useMemo(() => {
+    const byProc = new Map<string, Record<string, number | string>>();
+    const kinds = new Set<string>();
+    for (const m of report?.months ?? [])
+      for (const o of m.outcomes) {
+        if (visit && o.visit !== visit) continue;
+        const row = byProc.get(o.procedure) ?? { name: label(o.procedure) };
+        row[o.outcome] = Number(row[o.outcome] ?? 0) + o.count;
+        kinds.add(o.outcome);
+        byProc.set(o.procedure, row);
+      }
+    return { outcomeChart: [...byProc.values()], outcomeKinds: [...kinds].sort() };
+  }, [report, visit]);
+
+  return (
+    <Page
+      title="Analytics"
+      documentTitle="Analytics"
+      actions={
+        <Button onClick={() => void downloadCsv()} loading={downloading} variant="filled">
+          Download CSV
+        </Button>
+      }
+    >
+      <Paper withBorder p="sm" radius="md" component="section" aria-label="Date range">
+        <form
+          noValidate
+          onSubmit={(e) => {
+            e.preventDefault();
+            apply();
+          }}
+        >
+          <Group align="flex-end" gap="sm" wrap="wrap">
+            <TextInput label="From month" type="month" value={range.from} onChange={(e) => setRange((r) => ({ ...r, from: e.currentTarget.value }))} error={rangeError?.startsWith('From') ? rangeError : undefined} />
+            <TextInput label="To month" type="month" value={range.to} onChange={(e) => setRange((r) => ({ ...r, to: e.currentTarget.value }))} error={rangeError?.startsWith('To') ? rangeError : undefined} />
+            <Button type="submit" variant="default">
+              Show
+            </Button>
+            <Text size="sm" c="dark.4" aria-live="polite">
+              {report ? `${report.from} to ${report.to}: ${report.totals.funnel.referrals} referrals` : ''}
+              {downloaded ? ` · Downloaded ${downloaded}` : ''}
+            </Text>
+          </Group>
+        </form>
+      </Paper>
+      {error ? (
+        <Alert color="red" role="alert" title="Analytics could not be loaded">
+          {error}
+        </Alert>
+      ) : null}
+      {!report ? (
+        <Text c="dimmed">Loading…</Text>
+      ) : (
+        <Stack gap="md">
+          <SimpleGrid cols={{ base: 1, lg: 2 }} spacing="md">
+            <ChartCard title="Funnel" description="Patients reaching each step in the range.">
+              <ResponsiveContainer width="100%" height={260}>
+                <BarChart data={funnel} layout="vertical" margin={{ left: 16, right: 40 }}>
+                  <CartesianGrid strokeDasharray="3 3" horizontal={false} />
+                  <XAxis type="number" allowDecimals={false} />
+                  <YAxis type="category" dataKey="name" width={120} />
+                  <Tooltip />
+                  <Bar dataKey="count" name="Patients" fill={COLORS[0]} isAnimationActive={false}>
+                    <LabelList dataKey="count" position="right" />
+                  </Bar>
+                </BarChart>
+              </ResponsiveContainer>
+            </ChartCard>
+            <ChartCard title="Monthly throughput" description="Referrals, acceptances, treatments and completions per month.">
+              <ResponsiveContainer width="100%" height={260}>
+                <LineChart data={monthly} margin={{ left: 0, right: 16 }}>
+                  <CartesianGrid strokeDasharray="3 3" />
+                  <XAxis dataKey="month" />
+                  <YAxis allowDecimals={false} />
+                  <Tooltip />
+                  <Legend />
+                  {(['referrals', 'accepted', 'treated', 'completed'] as const).map((k, i) => (
+                    <Line key={k} type="monotone" dataKey={k} name={label(k)} stroke={COLORS[i]} strokeWidth={2} dot isAnimationActive={false} />
+                  ))}
+                </LineChart>
+              </ResponsiveContainer>
+            </ChartCard>
+          </SimpleGrid>
+          <ChartCard title="Time in stage" description="Days spent in each stage by patients who left it in the range: median and 90th percentile.">
+            <SimpleGrid cols={{ base: 1, lg: 2 }} spacing="md">
+              <ResponsiveContainer width="100%" height={260}>
+                <BarChart data={stageTimes} margin={{ left: 0, right: 16, bottom: 8 }}>
+                  <CartesianGrid strokeDasharray="3 3" />
+                  <XAxis dataKey="name" interval={0} angle={-25} textAnchor="end" height={70} tick={{ fontSize: 11 }} />
+                  <YAxis allowDecimals={false} unit=" d" />
+                  <Tooltip />
+                  <Legend verticalAlign="top" />
+                  <Bar dataKey="median" name="Median days" fill={COLORS[0]} isAnimationActive={false} />
+                  <Bar dataKey="p90" name="90th percentile days" fill={COLORS[1]} isAnimationActive={false} />
+                </BarChart>
+              </ResponsiveContainer>
+              <Table.ScrollContainer minWidth={420}>
+                <Table striped verticalSpacing={4} fz="sm">
+                  <Table.Thead>
+                    <Table.Tr>
+                      <Table.Th scope="col">Stage</Table.Th>
+                      <Table.Th scope="col">Entered</Table.Th>
+                      <Table.Th scope="col">Exited</Table.Th>
+                      <Table.Th scope="col">Median</Table.Th>
+                      <Table.Th scope="col">90th pct.</Table.Th>
+                    </Table.Tr>
+                  </Table.Thead>
+                  <Table.Tbody>
+                    {report.totals.stages.map((s) => (
+                      <Table.Tr key={s.stage}>
+                        <Table.Td>{label(s.stage)}</Table.Td>
+                        <Table.Td>{s.entered}</Table.Td>
+                        <Table.Td>{s.exited}</Table.Td>
+                        <Table.Td>{days(s.medianDays)}</Table.Td>
+                        <Table.Td>{days(s.p90Days)}</Table.Td>
+                      </Table.Tr>
+                    ))}
+                  </Table.Tbody>
+                </Table>
+              </Table.ScrollContainer>
+            </SimpleGrid>
+          </ChartCard>
+          <SimpleGrid cols={{ base: 1, lg: 2 }} spacing="md">
+            <ChartCard title="Localisation yield" description="Share of myelograms that localised a leak, by technique and SLEC status on spine MRI.">
+              {yieldRows.length === 0 ? (
+                <Text size="sm" c="dimmed">
+                  No myelograms in this range.
+                </Text>
+              ) : (
+                <>
+                  <ResponsiveContainer width="100%" height={240}>
+                    <BarChart data={yieldChart} margin={{ left: 0, right: 16 }}>
+                      <CartesianGrid strokeDasharray="3 3" />
+                      <XAxis dataKey="name" tick={{ fontSize: 11 }} />
+                      <YAxis unit="%" domain={[0, 100]} />
+                      <Tooltip />
+                      <Legend />
+                      {slecs.map((s, i) => (
+                        <Bar key={s} dataKey={s} name={`SLEC ${label(s).toLowerCase()}`} fill={COLORS[i % COLORS.length]} isAnimationActive={false} />
+                      ))}
+                    </BarChart>
+                  </ResponsiveContainer>
+                  <Table verticalSpacing={2} fz="sm" mt="xs">
+                    <Table.Thead>
+                      <Table.Tr>
+                        <Table.Th scope="col">Technique</Table.Th>
+                        <Table.Th scope="col">SLEC</Table.Th>
+                        <Table.Th scope="col">Studies</Table.Th>
+                        <Table.Th scope="col">Localised</Table.Th>
+                        <Table.Th scope="col">Yield</Table.Th>
+                      </Table.Tr>
+                    </Table.Thead>
+                    <Table.Tbody>
+                      {yieldRows.map((r) => (
+                        <Table.Tr key={`${r.technique}|${r.slec}`}>
+                          <Table.Td>{label(r.technique)}</Table.Td>
+                          <Table.Td>{label(r.slec)}</Table.Td>
+                          <Table.Td>{r.studies}</Table.Td>
+                          <Table.Td>{r.localised}</Table.Td>
+                          <Table.Td>{r.studies ? `${Math.round((100 * r.localised) / r.studies)}%` : '—'}</Table.Td>
+                        </Table.Tr>
+                      ))}
+                    </Table.Tbody>
+                  </Table>
+                </>
+              )}
+            </ChartCard>
+            <ChartCard title="Outcomes by procedure" description="Follow-up outcomes after each procedure type.">
+              <NativeSelect
+                label="Follow-up visit"
+                value={visit}
+                onChange={(e) => setVisit(e.currentTarget.value)}
+                data={[{ value: '', label: 'All visits' }, ...FOLLOW_UP_VISITS.map((v) => ({ value: v, label: label(v) }))]}
+                maw={220}
+                mb="xs"
+              />
+              {outcomeChart.length === 0 ? (
+                <Text size="sm" c="dimmed">
+                  No follow-up outcomes in this range.
+                </Text>
+              ) : (
+                <ResponsiveContainer width="100%" height={260}>
+                  <BarChart data={outcomeChart} margin={{ left: 0, right: 16 }}>
+                    <CartesianGrid strokeDasharray="3 3" />
+                    <XAxis dataKey="name" tick={{ fontSize: 11 }} />
+                    <YAxis allowDecimals={false} />
+                    <Tooltip />
+                    <Legend />
+                    {outcomeKinds.map((o, i) => (
+                      <Bar key={o} dataKey={o} name={label(o)} stackId="outcomes" fill={COLORS[i % COLORS.length]} isAnimationActive={false} />
+                    ))}
+                  </BarChart>
+                </ResponsiveContainer>
+              )}
+            </ChartCard>
+          </SimpleGrid>
+        </Stack>
+      )}
+    </Page>
+  );
+}

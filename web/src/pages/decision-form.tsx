@@ -1,0 +1,375 @@
+// The decision form of the pending stage: the fields of the contract's decision table, checked
+// with the same decisionSchemas the API validates with. API 400 issues appear next to their
+// fields; a 409 (the stage moved on, or was already decided) is a banner.
+import { Alert, Badge, Button, Checkbox, Fieldset, Group, NativeSelect, NumberInput, Radio, SimpleGrid, Stack, Text, TextInput, Textarea } from '@mantine/core';
+import { useState } from 'react';
+import { decisionSchemas } from '../../../functions/domain/schemas.js';
+import {
+  FOLLOW_UP_VISITS,
+  LEAK_TYPES,
+  PATCH_PROCEDURES,
+  SURGICAL_PROCEDURES,
+  TECHNIQUES,
+  type DecisionStage,
+} from '../../../functions/domain/vocabulary.js';
+import { ApiFailure, apiJson, type Issue } from '../api.js';
+import type { PatientDetail, PendingDecision, Recommendation } from '../api-types.js';
+import { ErrorSummary, fieldId } from '../components/error-summary.js';
+import { fieldErrors, fieldMessage, zodIssues } from '../form-issues.js';
+import { label, todayIso } from '../labels.js';
+
+type Value = string | number | boolean;
+
+type Field =
+  | { readonly kind: 'bool'; readonly name: string; readonly label: string }
+  | { readonly kind: 'number'; readonly name: string; readonly label: string; readonly min: number; readonly max: number; readonly decimal?: boolean; readonly description?: string }
+  | { readonly kind: 'select'; readonly name: string; readonly label: string; readonly options: readonly string[]; readonly optional?: boolean }
+  | { readonly kind: 'yesno'; readonly name: string; readonly label: string }
+  | { readonly kind: 'date'; readonly name: string; readonly label: string }
+  | { readonly kind: 'text'; readonly name: string; readonly label: string; readonly placeholder?: string; readonly description?: string }
+  | { readonly kind: 'levels'; readonly name: string; readonly label: string }
+  | { readonly kind: 'textarea'; readonly name: string; readonly label: string };
+
+interface Group {
+  readonly legend: string;
+  /** Fields nest under this key of the body (brainMri, spineMri, leak). */
+  readonly object?: string;
+  /** Outcomes for which the object must be sent even if left empty (so the schema can say what is missing). */
+  readonly requiredFor?: readonly string[];
+  /** Outcomes for which the group is shown at all; absent: always. */
+  readonly shownFor?: readonly string[];
+  readonly columns?: number;
+  readonly fields: readonly Field[];
+}
+
+const reason = (what: string): Field => ({ kind: 'textarea', name: 'reason', label: what });
+
+const FORMS: Record<DecisionStage, readonly Group[]> = {
+  TRIAGE: [
+    {
+      legend: 'Brain MRI (Bern score inputs)',
+      object: 'brainMri',
+      requiredFor: ['accept'],
+      columns: 3,
+      fields: [
+        { kind: 'bool', name: 'venousSinusEngorgement', label: 'Venous sinus engorgement' },
+        { kind: 'bool', name: 'pachymeningealEnhancement', label: 'Pachymeningeal enhancement' },
+        { kind: 'bool', name: 'subduralFluid', label: 'Subdural fluid collection' },
+        { kind: 'number', name: 'suprasellarCisternMm', label: 'Suprasellar cistern (mm)', min: 0, max: 100, decimal: true },
+        { kind: 'number', name: 'prepontineCisternMm', label: 'Prepontine cistern (mm)', min: 0, max: 100, decimal: true },
+        { kind: 'number', name: 'mamillopontineDistanceMm', label: 'Mamillopontine distance (mm)', min: 0, max: 100, decimal: true },
+      ],
+    },
+    {
+      legend: 'Spine MRI',
+      object: 'spineMri',
+      requiredFor: ['accept'],
+      fields: [
+        { kind: 'select', name: 'slec', label: 'SLEC (spinal longitudinal extradural collection)', options: ['present', 'absent', 'indeterminate'] },
+        { kind: 'select', name: 'slecLocation', label: 'SLEC location', options: ['ventral', 'dorsal', 'lateral', 'mixed'], optional: true },
+      ],
+    },
+    {
+      legend: 'Assessment',
+      fields: [
+        { kind: 'select', name: 'ichd3', label: 'ICHD-3 7.2.3 criteria', options: ['met', 'not_met', 'insufficient_data'], optional: true },
+        reason('Reason (required to decline or request information)'),
+      ],
+    },
+  ],
+  IMAGING_SELECTION: [
+    {
+      legend: 'Technique',
+      fields: [
+        { kind: 'select', name: 'technique', label: 'Myelography technique', options: TECHNIQUES },
+        reason('Reason (required to override)'),
+      ],
+    },
+  ],
+  MYELOGRAPHY: [
+    {
+      legend: 'Study',
+      fields: [
+        { kind: 'select', name: 'technique', label: 'Technique performed', options: TECHNIQUES },
+        { kind: 'date', name: 'performedOn', label: 'Performed on' },
+      ],
+    },
+    {
+      legend: 'Leak',
+      object: 'leak',
+      requiredFor: ['leak_found'],
+      shownFor: ['leak_found'],
+      fields: [
+        { kind: 'select', name: 'type', label: 'Leak type', options: LEAK_TYPES },
+        { kind: 'text', name: 'level', label: 'Vertebral level', placeholder: 'T7-T8', description: 'A level like T7 or a range like T7-T8' },
+        { kind: 'select', name: 'side', label: 'Side', options: ['left', 'right', 'ventral', 'dorsal', 'bilateral'] },
+        { kind: 'select', name: 'speed', label: 'Speed', options: ['fast', 'slow'], optional: true },
+      ],
+    },
+    { legend: 'Notes', fields: [reason('Reason or comment (optional)')] },
+  ],
+  TREATMENT_PLANNING: [{ legend: 'Notes', fields: [reason('Reason (optional)')] }],
+  TARGETED_PATCH: [
+    {
+      legend: 'Procedure',
+      shownFor: ['performed'],
+      fields: [
+        { kind: 'select', name: 'procedure', label: 'Procedure', options: PATCH_PROCEDURES },
+        { kind: 'levels', name: 'levels', label: 'Target levels' },
+        { kind: 'number', name: 'volumeMl', label: 'Volume (ml, optional)', min: 0, max: 100, decimal: true },
+        { kind: 'yesno', name: 'technicalSuccess', label: 'Technical success (optional)' },
+        { kind: 'date', name: 'performedOn', label: 'Performed on' },
+      ],
+    },
+    { legend: 'Notes', fields: [reason('Reason (optional)')] },
+  ],
+  NEUROSURGICAL_ESCALATION: [
+    {
+      legend: 'Operation',
+      shownFor: ['operated'],
+      fields: [
+        { kind: 'select', name: 'procedure', label: 'Procedure', options: SURGICAL_PROCEDURES },
+        { kind: 'date', name: 'performedOn', label: 'Performed on' },
+      ],
+    },
+    { legend: 'Notes', fields: [reason('Reason (optional)')] },
+  ],
+  FOLLOW_UP: [
+    {
+      legend: 'Check-in',
+      fields: [
+        { kind: 'select', name: 'visit', label: 'Visit', options: FOLLOW_UP_VISITS },
+        { kind: 'number', name: 'hit6', label: 'HIT-6 (optional)', min: 36, max: 78, description: '36 to 78' },
+        { kind: 'number', name: 'pgic', label: 'PGIC (optional)', min: 1, max: 7, description: '1 (very much improved) to 7 (very much worse)' },
+        reason('Comment (optional)'),
+      ],
+    },
+  ],
+};
+
+const pathOf = (g: Group, f: Field) => (g.object ? `${g.object}.${f.name}` : f.name);
+
+/** Field labels by body path, for the error summary. */
+function labelsOf(stage: DecisionStage): Record<string, string> {
+  const out: Record<string, string> = { outcome: 'Outcome', stage: 'Stage' };
+  for (const g of FORMS[stage]) {
+    if (g.object) out[g.object] = g.legend;
+    for (const f of g.fields) out[pathOf(g, f)] = f.label;
+  }
+  return out;
+}
+
+const filled = (v: Value | undefined) => v !== undefined && v !== '' && v !== false;
+
+/** The request body from the form's flat values, leaving out what was not filled in. */
+export function decisionBody(stage: DecisionStage, outcome: string, values: Readonly<Record<string, Value>>): Record<string, unknown> {
+  const body: Record<string, unknown> = { stage, outcome };
+  for (const g of FORMS[stage]) {
+    if (g.shownFor && !g.shownFor.includes(outcome)) continue;
+    const target: Record<string, unknown> = {};
+    for (const f of g.fields) {
+      const v = values[pathOf(g, f)];
+      if (f.kind === 'bool') {
+        if (g.object) target[f.name] = v === true;
+        else if (v === true) target[f.name] = true;
+      } else if (f.kind === 'number') {
+        if (v !== undefined && v !== '') target[f.name] = typeof v === 'number' ? v : Number(v);
+      } else if (f.kind === 'yesno') {
+        if (v === 'yes' || v === 'no') target[f.name] = v === 'yes';
+      } else if (f.kind === 'levels') {
+        if (typeof v === 'string' && v.trim()) target[f.name] = v.split(/[\s,;]+/).filter(Boolean).map((s) => s.toUpperCase());
+      } else if (typeof v === 'string' && v.trim() !== '') {
+        target[f.name] = f.kind === 'text' && f.name === 'level' ? v.trim().toUpperCase() : v.trim();
+      }
+    }
+    if (g.object) {
+      const anyFilled = g.fields.some((f) => filled(values[pathOf(g, f)]));
+      if (anyFilled || g.requiredFor?.includes(outcome)) body[g.object] = target;
+    } else Object.assign(body, target);
+  }
+  return body;
+}
+
+function initialValues(stage: DecisionStage, pending: PendingDecision, recommendation: Recommendation | null, patient: PatientDetail): Record<string, Value> {
+  const technique = (v: string | undefined) => (v && (TECHNIQUES as readonly string[]).includes(v) ? v : '');
+  if (stage === 'IMAGING_SELECTION') return { technique: technique(recommendation?.recommended) };
+  if (stage === 'MYELOGRAPHY') return { technique: technique(patient.clinical.selectedTechnique ?? recommendation?.recommended) };
+  if (stage === 'FOLLOW_UP') return { visit: pending.visit ?? '' };
+  return {};
+}
+
+export interface DecisionFormProps {
+  readonly patient: PatientDetail;
+  readonly pending: PendingDecision;
+  readonly recommendation: Recommendation | null;
+  readonly onRecorded: (outcome: string) => void;
+}
+
+export function DecisionForm({ patient, pending, recommendation, onRecorded }: DecisionFormProps) {
+  const stage = pending.stage;
+  const [outcome, setOutcome] = useState('');
+  const [values, setValues] = useState<Record<string, Value>>(() => initialValues(stage, pending, recommendation, patient));
+  const [issues, setIssues] = useState<Issue[]>([]);
+  const [conflict, setConflict] = useState<string | null>(null);
+  const [failure, setFailure] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const errors = fieldErrors(issues);
+  const labels = labelsOf(stage);
+  const set = (path: string, v: Value) => setValues((old) => ({ ...old, [path]: v }));
+  const recommendedOutcome = recommendation && pending.allowedOutcomes.includes(recommendation.recommended) ? recommendation.recommended : null;
+
+  const submit = async () => {
+    setConflict(null);
+    setFailure(null);
+    const body = decisionBody(stage, outcome, values);
+    const parsed = decisionSchemas[stage].safeParse(body);
+    if (!parsed.success) {
+      setIssues(zodIssues(parsed.error));
+      return;
+    }
+    setIssues([]);
+    setBusy(true);
+    try {
+      await apiJson('POST', `/patients/${encodeURIComponent(patient.patientId)}/decisions`, parsed.data);
+      onRecorded(outcome);
+    } catch (e) {
+      if (e instanceof ApiFailure && e.status === 400) setIssues([...e.issues]);
+      else if (e instanceof ApiFailure && e.status === 409) setConflict(e.message);
+      else setFailure(e instanceof Error ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const renderField = (g: Group, f: Field) => {
+    const path = pathOf(g, f);
+    const id = fieldId(path);
+    const error = fieldMessage(errors, path);
+    const v = values[path];
+    switch (f.kind) {
+      case 'bool':
+        return <Checkbox key={path} id={id} label={f.label} checked={v === true} onChange={(e) => set(path, e.currentTarget.checked)} error={error} />;
+      case 'number':
+        return (
+          <NumberInput
+            key={path}
+            id={id}
+            label={f.label}
+            description={f.description}
+            min={f.min}
+            max={f.max}
+            step={f.decimal ? 0.1 : 1}
+            allowDecimal={f.decimal ?? false}
+            clampBehavior="none"
+            value={typeof v === 'number' || typeof v === 'string' ? v : ''}
+            onChange={(n) => set(path, n)}
+            error={error}
+          />
+        );
+      case 'select':
+      case 'yesno': {
+        const opts = f.kind === 'yesno' ? ['yes', 'no'] : f.options;
+        const optional = f.kind === 'yesno' || f.optional;
+        return (
+          <NativeSelect
+            key={path}
+            id={id}
+            label={f.label}
+            required={!optional}
+            value={typeof v === 'string' ? v : ''}
+            onChange={(e) => set(path, e.currentTarget.value)}
+            data={[{ value: '', label: optional ? 'Not recorded' : 'Choose…', disabled: !optional }, ...opts.map((o) => ({ value: o, label: label(o) + (o === recommendation?.recommended ? ' (recommended)' : '') }))]}
+            error={error}
+          />
+        );
+      }
+      case 'date':
+        return <TextInput key={path} id={id} type="date" max={todayIso()} label={f.label} required value={typeof v === 'string' ? v : ''} onChange={(e) => set(path, e.currentTarget.value)} error={error} />;
+      case 'text':
+        return <TextInput key={path} id={id} label={f.label} description={f.description} placeholder={f.placeholder} required value={typeof v === 'string' ? v : ''} onChange={(e) => set(path, e.currentTarget.value)} error={error} />;
+      case 'levels':
+        return (
+          <TextInput
+            key={path}
+            id={id}
+            label={f.label}
+            description="One or more, separated by commas: T7-T8, T9"
+            placeholder="T7-T8"
+            required
+            value={typeof v === 'string' ? v : ''}
+            onChange={(e) => set(path, e.currentTarget.value)}
+            error={error ?? Object.entries(errors).find(([k]) => k.startsWith(`${path}.`))?.[1]}
+          />
+        );
+      case 'textarea':
+        return <Textarea key={path} id={id} label={f.label} autosize minRows={2} maxRows={6} value={typeof v === 'string' ? v : ''} onChange={(e) => set(path, e.currentTarget.value)} error={error} style={{ gridColumn: '1 / -1' }} />;
+    }
+  };
+
+  return (
+    <form
+      noValidate
+      aria-label={`${label(stage)} decision`}
+      onSubmit={(e) => {
+        e.preventDefault();
+        void submit();
+      }}
+    >
+      <Stack gap="md">
+        {conflict ? (
+          <Alert color="orange" role="alert" title="This decision was not recorded">
+            {conflict} Reload the page to see where the pathway stands now.
+          </Alert>
+        ) : null}
+        {failure ? (
+          <Alert color="red" role="alert" title="This decision was not recorded">
+            {failure}
+          </Alert>
+        ) : null}
+        <ErrorSummary issues={issues} labels={labels} />
+        <Radio.Group id={fieldId('outcome')} label="Outcome" required value={outcome} onChange={setOutcome} error={fieldMessage(errors, 'outcome')}>
+          <Group mt={6} gap="md">
+            {pending.allowedOutcomes.map((o) => (
+              <Radio
+                key={o}
+                value={o}
+                label={
+                  <Group gap={6} component="span">
+                    <span>{label(o)}</span>
+                    {o === recommendedOutcome ? (
+                      <Badge size="xs" variant="light" color="grape" component="span">
+                        recommended
+                      </Badge>
+                    ) : null}
+                  </Group>
+                }
+              />
+            ))}
+          </Group>
+        </Radio.Group>
+        {FORMS[stage]
+          .filter((g) => !g.shownFor || g.shownFor.includes(outcome))
+          .map((g) => (
+            <Fieldset key={g.legend} legend={g.legend + (g.requiredFor ? ` (required to ${g.requiredFor.map(label).join(' or ').toLowerCase()})` : '')}>
+              {g.object && errors[g.object] ? (
+                <Text size="sm" c="red.8" mb="xs" id={fieldId(g.object)} tabIndex={-1}>
+                  {fieldMessage(errors, g.object)}
+                </Text>
+              ) : null}
+              <SimpleGrid cols={{ base: 1, sm: 2, md: g.columns ?? 2 }} spacing="sm" verticalSpacing="sm">
+                {g.fields.map((f) => renderField(g, f))}
+              </SimpleGrid>
+            </Fieldset>
+          ))}
+        <Group>
+          <Button type="submit" loading={busy}>
+            Record {label(stage).toLowerCase()} decision
+          </Button>
+          <Text size="sm" c="dimmed">
+            Recorded under your name in the audit trail.
+          </Text>
+        </Group>
+      </Stack>
+    </form>
+  );
+}
