@@ -105,8 +105,27 @@ export function httpHandler(fn: (event: HttpEvent) => Promise<HttpResult>) {
   };
 }
 
+/** Longest path parameter worth looking up (ids are 26 characters); longer is no such resource. */
+const MAX_PATH_PARAM_CHARS = 200;
+
 export function pathParam(event: HttpEvent, name: string): string {
   const value = event.pathParameters?.[name];
-  if (!value) throw new ApiError(404, 'NotFound', 'No such resource.');
-  return decodeURIComponent(value);
+  if (!value || value.length > MAX_PATH_PARAM_CHARS * 3) throw new ApiError(404, 'NotFound', 'No such resource.');
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(value);
+  } catch {
+    // Malformed percent-encoding (e.g. "%E0%A4%A") names nothing we have.
+    throw new ApiError(404, 'NotFound', 'No such resource.');
+  }
+  if (decoded.length > MAX_PATH_PARAM_CHARS) throw new ApiError(404, 'NotFound', 'No such resource.');
+  return decoded;
+}
+
+/** Patient ids are ULIDs; anything else is no such patient (and never reaches the database). */
+export const PATIENT_ID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+export function requirePatientId(patientId: string): string {
+  if (!PATIENT_ID_PATTERN.test(patientId)) throw new ApiError(404, 'NotFound', 'No such patient.');
+  return patientId;
 }

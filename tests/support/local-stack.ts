@@ -45,7 +45,7 @@ export class LocalStackUnderTest {
   readonly ports: { api: number; ses: number; dynamodb: number; sfn: number };
   private storeInstance: PathwayStore | undefined;
 
-  private constructor(ports: { api: number; ses: number; dynamodb: number; sfn: number }, private readonly env: Record<string, string>) {
+  private constructor(ports: { api: number; ses: number; dynamodb: number; sfn: number }, private env: Record<string, string>) {
     this.dataDir = mkdtempSync(join(tmpdir(), 'csf-e2e-'));
     this.ports = ports;
   }
@@ -105,8 +105,9 @@ export class LocalStackUnderTest {
     await exited;
   }
 
-  async restart(): Promise<void> {
+  async restart(env?: Record<string, string>): Promise<void> {
     await this.kill9();
+    if (env) this.env = { ...this.env, ...env };
     await this.boot();
   }
 
