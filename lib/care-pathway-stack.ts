@@ -2,7 +2,7 @@
 // statemachines/, its Lambda tasks, the HTTP API behind Cognito, DynamoDB, SES and alarms.
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Fn, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { CorsHttpMethod, HttpApi, HttpMethod, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -24,7 +24,16 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
-import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import {
+  CfnStateMachineAlias,
+  CfnStateMachineVersion,
+  DefinitionBody,
+  LogLevel,
+  StateMachine,
+  StateMachineType,
+} from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { DEFAULT_CONFIG, pathwayConfigSchema, type PathwayConfig } from '../functions/domain/config.js';
 import { DataStores } from './data-stores.js';
@@ -47,6 +56,7 @@ export const API_ROUTES = [
   { method: HttpMethod.POST, path: '/patients/{patientId}/resume', handler: 'patientActions' },
   { method: HttpMethod.POST, path: '/patients/{patientId}/withdraw', handler: 'patientActions' },
   { method: HttpMethod.GET, path: '/metrics/throughput', handler: 'admin' },
+  { method: HttpMethod.GET, path: '/metrics/sla', handler: 'admin' },
   { method: HttpMethod.GET, path: '/audit', handler: 'admin' },
 ] as const;
 
@@ -100,7 +110,6 @@ export class CarePathwayStack extends Stack {
     super(scope, id, props);
 
     const config = deploymentConfig(this);
-    const pathwayVersion = String(this.node.tryGetContext('pathwayVersion') ?? '1');
     const mailDomain = config.mailFrom.split('@')[1] ?? '';
 
     // ---------------------------------------------------------------- encryption keys, data
@@ -126,7 +135,6 @@ export class CarePathwayStack extends Stack {
       PATHWAY_TABLE_NAME: this.data.pathwayTable.tableName,
       AUDIT_TABLE_NAME: this.data.auditTable.tableName,
       PATHWAY_CONFIG: JSON.stringify(config),
-      PATHWAY_VERSION: pathwayVersion,
     };
     const fn = (fnId: string, entry: string, reservedConcurrentExecutions: number, timeout = Duration.seconds(10)) =>
       new PathwayFunction(this, fnId, { entry, logEncryptionKey: logsKey, environment, reservedConcurrentExecutions, timeout });
@@ -138,7 +146,10 @@ export class CarePathwayStack extends Stack {
       notifyTeam: fn('NotifyTeam', 'functions/workflow/notify-team.ts', 10, Duration.seconds(30)),
       awaitDecision: fn('AwaitDecision', 'functions/workflow/await-decision.ts', 15, Duration.seconds(30)),
       recordFailure: fn('RecordFailure', 'functions/workflow/record-failure.ts', 5, Duration.seconds(30)),
+      continuePathway: fn('ContinuePathway', 'functions/workflow/continue-pathway.ts', 5, Duration.seconds(30)),
     };
+    // Not a task of the state machine: run on a schedule (below).
+    const overdueSweep = fn('OverdueSweep', 'functions/workflow/overdue-sweep.ts', 1, Duration.minutes(5));
     const api = {
       referrals: fn('Referrals', 'functions/api/referrals.ts', 10),
       decisions: fn('Decisions', 'functions/api/decisions.ts', 10),
@@ -146,10 +157,19 @@ export class CarePathwayStack extends Stack {
       queries: fn('Queries', 'functions/api/queries.ts', 20),
       admin: fn('Admin', 'functions/api/admin.ts', 5),
     };
-    this.functions = { ...workflow, ...api };
+    this.functions = { ...workflow, ...api, overdueSweep };
 
     // ---------------------------------------------------------------- data access
-    for (const f of [api.referrals, api.decisions, api.patientActions, workflow.persistTransition, workflow.awaitDecision, workflow.recordFailure]) {
+    for (const f of [
+      api.referrals,
+      api.decisions,
+      api.patientActions,
+      workflow.persistTransition,
+      workflow.awaitDecision,
+      workflow.recordFailure,
+      workflow.continuePathway,
+      overdueSweep,
+    ]) {
       this.data.grantPathwayReadWrite(f.function);
     }
     for (const f of [api.queries, api.admin, workflow.notifyTeam]) {
@@ -165,7 +185,7 @@ export class CarePathwayStack extends Stack {
 
     // ---------------------------------------------------------------- email
     const mailIdentity = new EmailIdentity(this, 'MailDomain', { identity: Identity.domain(mailDomain) });
-    for (const f of [workflow.notifyTeam, workflow.recordFailure]) {
+    for (const f of [workflow.notifyTeam, workflow.recordFailure, overdueSweep]) {
       Grant.addToPrincipal({
         grantee: f.function,
         actions: ['ses:SendEmail', 'ses:SendRawEmail'],
@@ -180,6 +200,7 @@ export class CarePathwayStack extends Stack {
       NotifyTeamFunctionArn: workflow.notifyTeam.function.functionArn,
       AwaitDecisionFunctionArn: workflow.awaitDecision.function.functionArn,
       RecordFailureFunctionArn: workflow.recordFailure.function.functionArn,
+      ContinuePathwayFunctionArn: workflow.continuePathway.function.functionArn,
     };
     const stateMachineLogs = new LogGroup(this, 'StateMachineLogs', {
       // The vendedlogs prefix keeps CloudWatch Logs resource policies small for log delivery.
@@ -218,13 +239,47 @@ export class CarePathwayStack extends Stack {
     });
     Grant.addToPrincipal({ grantee: api.patientActions.function, actions: ['states:StopExecution'], resourceArns: [executionsArn] });
     // A decision recorded before a crash is re-delivered by await-decision on the task's new token.
-    StateMachine.fromStateMachineName(this, 'CarePathwayByName', stateMachineName).grant(
-      workflow.awaitDecision.function,
-      'states:SendTaskSuccess',
-    );
-    for (const f of [api.referrals, api.decisions, api.patientActions]) {
+    const byName = StateMachine.fromStateMachineName(this, 'CarePathwayByName', stateMachineName);
+    byName.grant(workflow.awaitDecision.function, 'states:SendTaskSuccess');
+    // The sweep redelivers such decisions too.
+    this.stateMachine.grantTaskResponse(overdueSweep.function);
+    // Continuing a pathway near the execution limits: read the running execution's version, and
+    // start the next execution on that same version (name-based: it is one of the machine's tasks).
+    Grant.addToPrincipal({
+      grantee: workflow.continuePathway.function,
+      actions: ['states:StartExecution'],
+      resourceArns: [byName.stateMachineArn, `${byName.stateMachineArn}:*`],
+    });
+    Grant.addToPrincipal({ grantee: workflow.continuePathway.function, actions: ['states:DescribeExecution'], resourceArns: [executionsArn] });
+
+    // Pathway versions: every deployment that changes the definition publishes a new version,
+    // kept after replacement so patients mid-way finish on theirs; new referrals start through
+    // the `live` alias, which points at the newest version.
+    const version = new CfnStateMachineVersion(this, 'CarePathwayVersion', {
+      stateMachineArn: this.stateMachine.stateMachineArn,
+      stateMachineRevisionId: this.stateMachine.stateMachineRevisionId,
+      description: 'Care pathway definition published by this deployment',
+    });
+    version.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    const alias = new CfnStateMachineAlias(this, 'CarePathwayLive', {
+      name: 'live',
+      description: 'New referrals start on the newest pathway version',
+      routingConfiguration: [{ stateMachineVersionArn: version.attrArn, weight: 100 }],
+    });
+    Grant.addToPrincipal({ grantee: api.referrals.function, actions: ['states:StartExecution'], resourceArns: [alias.attrArn] });
+    api.referrals.function.addEnvironment('STATE_MACHINE_ARN', alias.attrArn);
+    // The version number new patients record (the last segment of the version ARN).
+    api.referrals.function.addEnvironment('PATHWAY_VERSION', Fn.select(7, Fn.split(':', version.attrArn)));
+    for (const f of [api.decisions, api.patientActions, overdueSweep]) {
       f.function.addEnvironment('STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
     }
+
+    new Rule(this, 'OverdueSweepSchedule', {
+      description: 'Overdue reminders, escalations and redelivery of recorded decisions',
+      schedule: Schedule.rate(Duration.minutes(15)),
+      targets: [new LambdaFunction(overdueSweep.function, { retryAttempts: 2 })],
+    });
+    new CfnOutput(this, 'LiveAliasArn', { value: alias.attrArn });
 
     // ---------------------------------------------------------------- identity
     this.userPool = new UserPool(this, 'UserPool', {
