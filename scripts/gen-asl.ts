@@ -5,8 +5,6 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export function carePathwayDefinition() {
-
 type State = Record<string, unknown>;
 const states: Record<string, State> = {};
 
@@ -26,7 +24,7 @@ const invoke = (fn: string, payload: Record<string, unknown>) => ({
   Parameters: { FunctionName: `\${${fn}}`, Payload: payload },
 });
 
-const STAGES = {
+export const STAGE_STATE_NAMES = {
   TRIAGE: 'Triage',
   IMAGING_SELECTION: 'ImagingSelection',
   MYELOGRAPHY: 'Myelography',
@@ -35,7 +33,7 @@ const STAGES = {
   NEUROSURGICAL_ESCALATION: 'NeurosurgicalEscalation',
   FOLLOW_UP: 'FollowUp',
 } as const;
-type StageKey = keyof typeof STAGES;
+type StageKey = keyof typeof STAGE_STATE_NAMES;
 
 function persist(to: Record<string, string>, next: string): State {
   return {
@@ -63,31 +61,11 @@ function persist(to: Record<string, string>, next: string): State {
 states.StartPathway = {
   Type: 'Choice',
   Choices: [{ Variable: '$.continuation', IsPresent: true, Next: 'ContinueAfterNotification' }],
-  Default: 'AnnounceReferral',
+  // Intake has already recorded REFERRAL (step 1): announce it, then open triage.
+  Default: 'NotifyTeam',
 };
 
-// Intake has already recorded REFERRAL (step 1); the engine announces it and opens triage.
-states.AnnounceReferral = {
-  ...invoke('NotifyTeamFunctionArn', { 'patientId.$': '$.patientId', 'step.$': '$.transition.step', event: 'referral_received' }),
-  ResultPath: null,
-  Retry: notifyRetry,
-  Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.notificationError', Next: 'RecordReferralNotificationFailure' }],
-  Next: 'EnterTriage',
-};
-states.RecordReferralNotificationFailure = {
-  ...invoke('RecordFailureFunctionArn', {
-    kind: 'notification',
-    'patientId.$': '$.patientId',
-    'step.$': '$.transition.step',
-    'error.$': '$.notificationError',
-  }),
-  ResultPath: null,
-  Retry: retry,
-  Catch: [failCatch],
-  Next: 'EnterTriage',
-};
-
-for (const [stage, name] of Object.entries(STAGES) as [StageKey, string][]) {
+for (const [stage, name] of Object.entries(STAGE_STATE_NAMES) as [StageKey, string][]) {
   states[`Enter${name}`] = persist({ stage }, 'NotifyTeam');
   states[`Await${name}Decision`] = {
     Type: 'Task',
@@ -160,7 +138,7 @@ route('FollowUp', [
 // One notification step for every transition; mail never blocks care: a failure that retries
 // cannot fix is recorded and alerted, then the pathway moves on.
 states.NotifyTeam = {
-  ...invoke('NotifyTeamFunctionArn', { 'patientId.$': '$.patientId', 'step.$': '$.transition.step', event: 'transition' }),
+  ...invoke('NotifyTeamFunctionArn', { 'patientId.$': '$.patientId', 'step.$': '$.transition.step' }),
   ResultPath: null,
   Retry: notifyRetry,
   Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.notificationError', Next: 'RecordNotificationFailure' }],
@@ -182,8 +160,9 @@ states.ContinueAfterNotification = {
   Type: 'Choice',
   Choices: [
     { Not: { Variable: '$.transition.status', StringEquals: 'active' }, Next: 'PathwayClosed' },
+    { Variable: '$.transition.stage', StringEquals: 'REFERRAL', Next: 'EnterTriage' },
     { Variable: '$.transition.continueAsNew', BooleanEquals: true, Next: 'ContinueInNewExecution' },
-    ...Object.entries(STAGES).map(([stage, name]) => ({ Variable: '$.transition.stage', StringEquals: stage, Next: `Await${name}Decision` })),
+    ...Object.entries(STAGE_STATE_NAMES).map(([stage, name]) => ({ Variable: '$.transition.stage', StringEquals: stage, Next: `Await${name}Decision` })),
   ],
   Default: 'UnexpectedDecision',
 };
@@ -235,6 +214,7 @@ const definition = {
   States: states,
 };
 
+export function carePathwayDefinition() {
   return definition;
 }
 

@@ -186,11 +186,10 @@ export async function awaitDecision(deps: Deps, input: AwaitInput): Promise<{ pe
 export interface NotifyInput {
   readonly patientId: string;
   readonly step: number;
-  readonly event: 'referral_received' | 'transition';
 }
 
-function notificationEvent(p: PatientRecord, input: NotifyInput): NotificationEvent {
-  if (input.event === 'referral_received') return { kind: 'referral_received' };
+/** What the latest transition announces, read from the record (the engine passes ids only). */
+function notificationEvent(p: PatientRecord): NotificationEvent {
   if (p.status !== 'active' && p.status !== 'on_hold') return { kind: 'closed', status: p.status, stage: p.stage };
   if (p.stage === 'REFERRAL') return { kind: 'referral_received' };
   return {
@@ -209,7 +208,7 @@ export async function notifyTeam(deps: Deps, input: NotifyInput): Promise<{ sent
   const already = p.notified.step === input.step ? new Set(p.notified.templates) : new Set<string>();
   if (p.notified.step > input.step) return { sent: 0 };
   const emails = emailsFor(
-    notificationEvent(p, input),
+    notificationEvent(p),
     { patientId: p.patientId, caseRef: p.caseRef, site: p.site, referringPhysicianEmail: p.referringPhysician.email },
     deps.config,
   );

@@ -2,7 +2,12 @@
 // reuses them for its form messages. Objects are strict: unknown fields are refused.
 import { z } from 'zod';
 import {
+  DECISION_STAGES,
   FOLLOW_UP_VISITS,
+  OUTCOMES,
+  STAGES,
+  STATUSES,
+  type DecisionStage,
   HOLD_REASONS,
   LEAK_TYPES,
   NEURORADIOLOGY_SITES,
@@ -177,16 +182,7 @@ const neurosurgicalEscalation = z
 
 const followUp = z.strictObject({
   stage: z.literal('FOLLOW_UP'),
-  outcome: z.enum([
-    'resolved',
-    'improved',
-    'unchanged',
-    'worse',
-    'recurrence_same_site',
-    'recurrence_new_site',
-    'rebound_hypertension',
-    'lost_to_follow_up',
-  ]),
+  outcome: z.enum(OUTCOMES.FOLLOW_UP),
   visit: z.enum(FOLLOW_UP_VISITS),
   hit6: z.number().int('must be a whole number').min(36).max(78).optional(),
   pgic: z.number().int('must be a whole number').min(1).max(7).optional(),
@@ -221,7 +217,7 @@ export type Decision =
 
 /** First pass: `stage` picks the schema; the stage-specific schema then checks the rest. */
 export const decisionEnvelopeSchema = z.looseObject({
-  stage: z.enum(['TRIAGE', 'IMAGING_SELECTION', 'MYELOGRAPHY', 'TREATMENT_PLANNING', 'TARGETED_PATCH', 'NEUROSURGICAL_ESCALATION', 'FOLLOW_UP']),
+  stage: z.enum(DECISION_STAGES as [DecisionStage, ...DecisionStage[]]),
   outcome: z.string(),
 });
 
@@ -253,8 +249,8 @@ const isoInstant = z.string().refine((s) => /^\d{4}-\d{2}-\d{2}/.test(s) && !Num
 const nextToken = z.string().max(2000).regex(/^[A-Za-z0-9_-]+$/, 'must be a token from a previous page');
 
 export const listPatientsQuerySchema = z.strictObject({
-  stage: z.enum(['REFERRAL', 'TRIAGE', 'IMAGING_SELECTION', 'MYELOGRAPHY', 'TREATMENT_PLANNING', 'TARGETED_PATCH', 'NEUROSURGICAL_ESCALATION', 'FOLLOW_UP']).optional(),
-  status: z.enum(['active', 'on_hold', 'completed', 'discharged', 'withdrawn', 'lost_to_follow_up', 'failed']).optional(),
+  stage: z.enum(STAGES).optional(),
+  status: z.enum(STATUSES).optional(),
   site: z.enum(NEURORADIOLOGY_SITES).optional(),
   overdue: z.enum(['true', 'false']).optional(),
   limit: limit.optional(),

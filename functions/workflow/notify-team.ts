@@ -6,7 +6,6 @@ import { workflowHandler } from './handler.js';
 const schema = z.object({
   patientId: z.string().min(1),
   step: z.number().int().min(0),
-  event: z.enum(['referral_received', 'transition']),
 });
 
 export const handler = workflowHandler('notify-team', schema, notifyTeam);

@@ -9,10 +9,10 @@ let stack: LocalStackUnderTest;
 beforeAll(async () => {
   stack = await LocalStackUnderTest.start({
     LOCAL_FAULTS: JSON.stringify([
-      // SES refuses every email of the first transition into TRIAGE (event "transition").
-      { function: 'notify-team', error: 'MailRejectedError', match: { event: 'transition', step: 2 }, times: 1 },
-      // Throttling that clears after two tries: retried, then delivered.
-      { function: 'notify-team', error: 'MailThrottledError', match: { event: 'referral_received' }, times: 2 },
+      // SES refuses the emails of the first patient's transition into TRIAGE (step 2).
+      { function: 'notify-team', error: 'MailRejectedError', match: { step: 2 }, times: 1 },
+      // Throttling on the referral announcement (step 1) that clears after two tries.
+      { function: 'notify-team', error: 'MailThrottledError', match: { step: 1 }, times: 2 },
       // A transition into IMAGING_SELECTION fails for good.
       { function: 'persist-transition', error: 'CorruptRecordError', match: { to: { stage: 'IMAGING_SELECTION' } } },
     ]),

@@ -6,22 +6,14 @@ import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
 import { destinationOf, type DecisionFacts } from '../../functions/domain/pathway.js';
 import { OUTCOMES, DECISION_STAGES, type DecisionStage } from '../../functions/domain/vocabulary.js';
-import { renderDefinition } from '../../scripts/gen-asl.js';
+import { STAGE_STATE_NAMES, renderDefinition } from '../../scripts/gen-asl.js';
 
 const file = fileURLToPath(new URL('../../statemachines/care-pathway.asl.json', import.meta.url));
 const text = readFileSync(file, 'utf8');
 type State = Record<string, any>;
 const definition = JSON.parse(text) as { StartAt: string; States: Record<string, State> };
 
-const PASCAL: Record<DecisionStage, string> = {
-  TRIAGE: 'Triage',
-  IMAGING_SELECTION: 'ImagingSelection',
-  MYELOGRAPHY: 'Myelography',
-  TREATMENT_PLANNING: 'TreatmentPlanning',
-  TARGETED_PATCH: 'TargetedPatch',
-  NEUROSURGICAL_ESCALATION: 'NeurosurgicalEscalation',
-  FOLLOW_UP: 'FollowUp',
-};
+const PASCAL: Record<DecisionStage, string> = STAGE_STATE_NAMES;
 
 function get(obj: unknown, path: string): unknown {
   return path
@@ -114,6 +106,8 @@ describe('the care-pathway state machine', () => {
       expect(choose('ContinueAfterNotification', { transition: { stage, status: 'active' } })).toBe(`Await${PASCAL[stage]}Decision`);
     }
     expect(choose('ContinueAfterNotification', { transition: { stage: 'FOLLOW_UP', status: 'completed' } })).toBe('PathwayClosed');
+    expect(choose('ContinueAfterNotification', { transition: { stage: 'REFERRAL', status: 'active' } })).toBe('EnterTriage');
+    expect(choose('ContinueAfterNotification', { transition: { stage: 'MYELOGRAPHY', status: 'active', continueAsNew: true } })).toBe('ContinueInNewExecution');
   });
 
   it('records an unrecoverable failure and alerts before failing the execution', () => {
