@@ -14,12 +14,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function refer(overrides: Record<string, unknown> = {}) {
-  const body = referralBody(overrides);
-  const res = await stack.api('POST', '/referrals', { role: 'coordinator', body });
-  expect(res.status).toBe(201);
-  return { ...(res.body as { patientId: string; caseRef: string; executionArn: string }), body };
-}
+const refer = (overrides: Record<string, unknown> = {}) => stack.refer(overrides);
 
 const auditCount = async (patientId: string) => (await stack.store().patientTimeline(patientId)).length;
 

@@ -2,7 +2,7 @@
 // each transition sends, and what the audit trail records.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStackUnderTest } from '../support/local-stack.js';
-import { acceptTriage, leakFound, noLeak, patchPerformed, referralBody } from '../support/fixtures.js';
+import { acceptTriage, leakFound, noLeak, patchPerformed } from '../support/fixtures.js';
 
 let stack: LocalStackUnderTest;
 
@@ -13,12 +13,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function refer(overrides: Record<string, unknown> = {}) {
-  const body = referralBody(overrides);
-  const res = await stack.api('POST', '/referrals', { role: 'coordinator', body });
-  expect(res.status).toBe(201);
-  return { ...(res.body as { patientId: string; caseRef: string; executionArn: string }), body };
-}
+const refer = (overrides: Record<string, unknown> = {}) => stack.refer(overrides);
 
 async function decide(patientId: string, body: Record<string, unknown>, role: 'physician' | 'coordinator' = 'physician') {
   await stack.waitForPending(patientId, String(body.stage));

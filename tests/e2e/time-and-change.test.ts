@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStackUnderTest } from '../support/local-stack.js';
-import { acceptTriage, leakFound, patchPerformed, referralBody } from '../support/fixtures.js';
+import { acceptTriage, leakFound, patchPerformed } from '../support/fixtures.js';
 
 const SECOND_IN_DAYS = 1 / 86_400;
 let stack: LocalStackUnderTest;
@@ -25,11 +25,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function refer() {
-  const res = await stack.api('POST', '/referrals', { role: 'coordinator', body: referralBody() });
-  expect(res.status).toBe(201);
-  return res.body as { patientId: string; caseRef: string; executionArn: string };
-}
+const refer = () => stack.refer();
 
 const actionsOf = async (patientId: string) => (await stack.store().patientTimeline(patientId)).map((e) => e.action);
 const count = (xs: string[], x: string) => xs.filter((a) => a === x).length;

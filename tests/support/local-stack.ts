@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { issueToken } from '../../local/auth.js';
+import { referralBody } from './fixtures.js';
 import type { Role } from '../../functions/domain/vocabulary.js';
 import { PathwayStore, type PatientRecord } from '../../functions/store/pathway-store.js';
 import { systemClock, ulidIds } from '../../functions/shared/clock.js';
@@ -150,6 +151,14 @@ export class LocalStackUnderTest {
       // CSV or empty
     }
     return { status: res.status, body: parsed as T, text, headers: res.headers };
+  }
+
+  /** A coordinator refers a synthetic patient; returns the contract's answer and the body sent. */
+  async refer(overrides: Record<string, unknown> = {}) {
+    const body = referralBody(overrides);
+    const res = await this.api('POST', '/referrals', { role: 'coordinator', body });
+    if (res.status !== 201) throw new Error(`referral answered ${res.status}: ${res.text}`);
+    return { ...(res.body as { patientId: string; caseRef: string; executionArn: string }), body };
   }
 
   async inbox(): Promise<Email[]> {
