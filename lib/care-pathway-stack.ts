@@ -46,6 +46,9 @@ export interface CarePathwayStackProps extends StackProps {
   readonly definitionPath?: string;
 }
 
+/** The state machine alias new referrals start through; it routes to the newest published version. */
+export const LIVE_ALIAS = 'live';
+
 /** The authenticated endpoints of the contract, each with the handler that serves it (GET /health is local only). */
 export const API_ROUTES = [
   { method: HttpMethod.POST, path: '/referrals', handler: 'referrals' },
@@ -227,7 +230,6 @@ export class CarePathwayStack extends Stack {
       logs: { destination: stateMachineLogs, level: LogLevel.ALL, includeExecutionData: false },
     });
     for (const f of Object.values(workflow)) f.function.grantInvoke(this.stateMachine);
-    this.stateMachine.grantStartExecution(api.referrals.function);
     this.stateMachine.grantTaskResponse(api.decisions.function);
     this.stateMachine.grantTaskResponse(api.patientActions.function);
     // A withdrawal while no decision is pending stops the patient's execution instead.
@@ -241,15 +243,23 @@ export class CarePathwayStack extends Stack {
     // A decision recorded before a crash is re-delivered by await-decision on the task's new token.
     const byName = StateMachine.fromStateMachineName(this, 'CarePathwayByName', stateMachineName);
     byName.grant(workflow.awaitDecision.function, 'states:SendTaskSuccess');
-    // The sweep redelivers such decisions too.
-    this.stateMachine.grantTaskResponse(overdueSweep.function);
+    // The sweep redelivers such decisions too (SendTaskSuccess only: it never fails or heartbeats a task).
+    this.stateMachine.grant(overdueSweep.function, 'states:SendTaskSuccess');
+    // Step Functions authorizes StartExecution through a version or alias against the unqualified
+    // state machine ARN, and passes the version number or alias name as states:StateMachineQualifier
+    // (https://docs.aws.amazon.com/step-functions/latest/dg/auth-version-alias.html). A statement
+    // on a qualified ARN (`<machine>:live`, `<machine>:*`) never matches a request.
     // Continuing a pathway near the execution limits: read the running execution's version, and
     // start the next execution on that same version (name-based: it is one of the machine's tasks).
-    Grant.addToPrincipal({
-      grantee: workflow.continuePathway.function,
-      actions: ['states:StartExecution'],
-      resourceArns: [byName.stateMachineArn, `${byName.stateMachineArn}:*`],
-    });
+    // Unqualified (an execution that predates versioning) or a version number, never the live
+    // alias, which would move a patient mid-way onto the newest definition.
+    workflow.continuePathway.function.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['states:StartExecution'],
+        resources: [byName.stateMachineArn],
+        conditions: { StringNotEquals: { 'states:StateMachineQualifier': LIVE_ALIAS } },
+      }),
+    );
     Grant.addToPrincipal({ grantee: workflow.continuePathway.function, actions: ['states:DescribeExecution'], resourceArns: [executionsArn] });
 
     // Pathway versions: every deployment that changes the definition publishes a new version,
@@ -262,11 +272,18 @@ export class CarePathwayStack extends Stack {
     });
     version.applyRemovalPolicy(RemovalPolicy.RETAIN);
     const alias = new CfnStateMachineAlias(this, 'CarePathwayLive', {
-      name: 'live',
+      name: LIVE_ALIAS,
       description: 'New referrals start on the newest pathway version',
       routingConfiguration: [{ stateMachineVersionArn: version.attrArn, weight: 100 }],
     });
-    Grant.addToPrincipal({ grantee: api.referrals.function, actions: ['states:StartExecution'], resourceArns: [alias.attrArn] });
+    // Intake starts executions through the live alias only (the qualifier; see above).
+    api.referrals.function.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['states:StartExecution'],
+        resources: [this.stateMachine.stateMachineArn],
+        conditions: { StringEquals: { 'states:StateMachineQualifier': LIVE_ALIAS } },
+      }),
+    );
     api.referrals.function.addEnvironment('STATE_MACHINE_ARN', alias.attrArn);
     // The version number new patients record (the last segment of the version ARN).
     api.referrals.function.addEnvironment('PATHWAY_VERSION', Fn.select(7, Fn.split(':', version.attrArn)));
@@ -436,7 +453,10 @@ export class CarePathwayStack extends Stack {
       );
     }
 
-    this.acknowledgeNagFindings(stateMachineRole, Object.values(workflow), api.patientActions, executionsArn);
+    this.acknowledgeNagFindings(stateMachineRole, Object.values(workflow), overdueSweep, executionsArn, {
+      StopExecution: api.patientActions,
+      DescribeExecution: workflow.continuePathway,
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: stage.url });
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
@@ -451,17 +471,23 @@ export class CarePathwayStack extends Stack {
   private acknowledgeNagFindings(
     stateMachineRole: ManagedPolicyRole,
     workflowFunctions: PathwayFunction[],
-    patientActions: PathwayFunction,
+    scheduledFunction: PathwayFunction,
     executionsArn: string,
+    executionGrantees: Readonly<Record<string, PathwayFunction>>,
   ): void {
     for (const f of Object.values(this.functions)) {
       Validations.of(f.function).acknowledge(
         {
           id: 'HIPAA.Security-LambdaDLQ',
           reason:
-            'Every invocation is synchronous (API Gateway, or Step Functions lambda:invoke with RequestResponse), so a ' +
-            'failure returns to the caller: the API answers with an error and the state machine retries, then catches ' +
-            'into RecordPathwayFailure. A dead-letter queue only receives failed asynchronous events and would stay empty.',
+            f === scheduledFunction
+              ? 'Invoked asynchronously by the 15-minute EventBridge schedule with an empty scheduled event: there is no ' +
+                'payload a dead-letter queue could keep or replay. Each run re-derives its work (overdue reminders, ' +
+                'escalations, undelivered decisions) from the pathway table through idempotent claims, so the next run ' +
+                'repeats whatever a failed one missed, and a failure raises the overdueSweep Errors alarm.'
+              : 'Every invocation is synchronous (API Gateway, or Step Functions lambda:invoke with RequestResponse), so a ' +
+                'failure returns to the caller: the API answers with an error and the state machine retries, then catches ' +
+                'into RecordPathwayFailure. A dead-letter queue only receives failed asynchronous events and would stay empty.',
         },
         {
           id: 'HIPAA.Security-LambdaInsideVPC',
@@ -478,12 +504,14 @@ export class CarePathwayStack extends Stack {
           'permissions; every other statement of this policy names its table, index, key, log group or identity.',
       });
     }
-    Validations.of(patientActions.role.grantsPolicy).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${this.nagResource(executionsArn)}]`,
-      reason:
-        'Executions are named per patient at run time, so StopExecution can only be scoped to the executions of this ' +
-        'one state machine, which is what the wildcard after its name does.',
-    });
+    for (const [action, f] of Object.entries(executionGrantees)) {
+      Validations.of(f.role.grantsPolicy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${this.nagResource(executionsArn)}]`,
+        reason:
+          `Executions are named per patient (and per continuation) at run time, so ${action} can only be scoped to the ` +
+          'executions of this one state machine, which is what the wildcard after its name does.',
+      });
+    }
     Validations.of(stateMachineRole.grantsPolicy).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:

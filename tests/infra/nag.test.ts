@@ -50,6 +50,17 @@ describe('cdk-nag', () => {
     for (const ack of acks) expect(ack.reason.length, `${ack.id} at ${ack.path}`).toBeGreaterThan(20);
   });
 
+  it('the dead-letter-queue acknowledgement says how each function is invoked: synchronously, or by the schedule', () => {
+    const dlq = acknowledgements().filter((a) => a.id.replace(/^annotation::/i, '') === 'HIPAA.Security-LambdaDLQ');
+    const byFunction = new Map(dlq.map((a) => [a.path.split('/')[1] ?? '', a.reason]));
+    expect(byFunction.size).toBe(11);
+    for (const [fn, reason] of byFunction) {
+      // The sweep is the one function invoked asynchronously (EventBridge); the rest answer their caller.
+      if (fn === 'OverdueSweep') expect(reason, fn).toMatch(/asynchronously by the 15-minute EventBridge schedule/);
+      else expect(reason, fn).toMatch(/^Every invocation is synchronous/);
+    }
+  });
+
   it('only the accepted kinds of finding are acknowledged', () => {
     const accepted = [
       /^HIPAA\.Security-LambdaDLQ$/, // synchronous invocations only

@@ -1,5 +1,5 @@
 // What the cloud deployment promises, asserted on the synthesized template: one synth per file
-// (bundling nine handlers is the slow part), then one behaviour per test.
+// (bundling eleven handlers is the slow part), then one behaviour per test.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -10,9 +10,9 @@ import { AUDIT_TABLE, PATHWAY_TABLE } from '../../functions/store/table-layout.j
 import { CarePathwayStack, loadDefinition } from '../../lib/care-pathway-stack.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
 
-// The endpoints of CONTRACT.md that need a signed-in user (GET /health is local only).
+// The endpoints of the contract that need a signed-in user (GET /health is local only), and the SLA report.
 const CONTRACT_ROUTES = [
   'POST /referrals',
   'GET /patients',
@@ -22,8 +22,15 @@ const CONTRACT_ROUTES = [
   'POST /patients/{patientId}/resume',
   'POST /patients/{patientId}/withdraw',
   'GET /metrics/throughput',
+  'GET /metrics/sla',
   'GET /audit',
 ];
+
+// Every Lambda function of the stack, by construct id: the five tasks of the state machine, the
+// five API handlers, and the scheduled overdue sweep.
+const WORKFLOW_FUNCTIONS = ['PersistTransition', 'NotifyTeam', 'AwaitDecision', 'RecordFailure', 'ContinuePathway'];
+const API_FUNCTIONS = ['Referrals', 'Decisions', 'PatientActions', 'Queries', 'Admin'];
+const ALL_FUNCTIONS = [...WORKFLOW_FUNCTIONS, ...API_FUNCTIONS, 'OverdueSweep'];
 
 let template: Template;
 let resources: Record<string, Resource>;
@@ -62,6 +69,17 @@ function policiesAttachedTo(roleId: string): Statement[] {
     .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
 }
 
+/** The Step Functions actions a function's role is allowed, sorted. */
+const stepFunctionsActions = (fn: string): string[] =>
+  statementsOf(fn)
+    .flatMap((s) => asArray(s.Action))
+    .filter((a) => a.startsWith('states:'))
+    .sort();
+
+const environmentOf = (construct: string): Record<string, unknown> =>
+  (resources[logicalIdOf(`${construct}Function`, 'AWS::Lambda::Function')]?.Properties.Environment as { Variables: Record<string, unknown> })
+    .Variables;
+
 const actionsOn = (statements: Statement[], resourceLogicalId: string): string[] =>
   statements.filter((s) => JSON.stringify(s.Resource).includes(`"${resourceLogicalId}"`)).flatMap((s) => asArray(s.Action));
 
@@ -95,21 +113,16 @@ describe('the care-pathway state machine', () => {
     expect(resources[logGroupId]?.Properties).toMatchObject({ KmsKeyId: expect.anything(), RetentionInDays: expect.any(Number) });
   });
 
-  it('may invoke the four workflow functions and nothing else', () => {
+  it('may invoke the five workflow functions and nothing else', () => {
     const roleId = logicalIdOf('StateMachineRole', 'AWS::IAM::Role');
     const invoked = policiesAttachedTo(roleId)
       .filter((s) => asArray(s.Action).includes('lambda:InvokeFunction'))
       .flatMap((s) => asArray(s.Resource))
       .map((r) => JSON.stringify(r).match(/"(\w+)Function[0-9A-F]{8}"/)?.[1]);
-    expect(new Set(invoked)).toEqual(new Set(['PersistTransition', 'NotifyTeam', 'AwaitDecision', 'RecordFailure']));
+    expect(new Set(invoked)).toEqual(new Set(WORKFLOW_FUNCTIONS));
   });
 
-  it('is started by intake, resumed by decisions, patient actions and await-decision, and stopped only on withdrawal', () => {
-    const stepFunctionsActions = (fn: string) =>
-      statementsOf(fn)
-        .flatMap((s) => asArray(s.Action))
-        .filter((a) => a.startsWith('states:'))
-        .sort();
+  it('is started by intake, continued by continue-pathway, resumed by decisions, patient actions, await-decision and the sweep, and stopped only on withdrawal', () => {
     expect(stepFunctionsActions('Referrals')).toEqual(['states:StartExecution']);
     expect(stepFunctionsActions('Decisions')).toEqual(['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess']);
     expect(stepFunctionsActions('PatientActions')).toEqual([
@@ -120,11 +133,63 @@ describe('the care-pathway state machine', () => {
     ]);
     // Re-delivers a decision recorded before a crash; addressed by name to avoid a cycle.
     expect(stepFunctionsActions('AwaitDecision')).toEqual(['states:SendTaskSuccess']);
+    // The scheduled sweep re-delivers such decisions too, and does nothing else to executions.
+    expect(stepFunctionsActions('OverdueSweep')).toEqual(['states:SendTaskSuccess']);
+    expect(stepFunctionsActions('ContinuePathway')).toEqual(['states:DescribeExecution', 'states:StartExecution']);
     for (const fn of ['Queries', 'Admin', 'PersistTransition', 'NotifyTeam', 'RecordFailure']) {
       expect(stepFunctionsActions(fn), fn).toEqual([]);
     }
     const stop = statementsOf('PatientActions').find((s) => asArray(s.Action).includes('states:StopExecution'));
     expect(JSON.stringify(stop?.Resource)).toMatch(/:execution:CarePathwayUnderTest-care-pathway:\*"/);
+    const describe = statementsOf('ContinuePathway').find((s) => asArray(s.Action).includes('states:DescribeExecution'));
+    expect(JSON.stringify(describe?.Resource)).toMatch(/:execution:CarePathwayUnderTest-care-pathway:\*"/);
+  });
+
+  it('starts new referrals only through the live alias: StartExecution on the machine, qualified by the alias', () => {
+    // Step Functions authorizes a start through a version or alias against the unqualified
+    // state machine ARN, with the qualifier in states:StateMachineQualifier.
+    const stateMachineId = logicalIdOf('CarePathway', 'AWS::StepFunctions::StateMachine');
+    const starts = statementsOf('Referrals').filter((s) => asArray(s.Action).includes('states:StartExecution'));
+    expect(starts).toHaveLength(1);
+    expect(starts[0]).toMatchObject({
+      Effect: 'Allow',
+      Resource: { Ref: stateMachineId },
+      Condition: { StringEquals: { 'states:StateMachineQualifier': 'live' } },
+    });
+  });
+
+  it('lets continue-pathway start executions only on this machine and its versions, never through the live alias', () => {
+    const starts = statementsOf('ContinuePathway').filter((s) => asArray(s.Action).includes('states:StartExecution'));
+    expect(starts).toHaveLength(1);
+    const [start] = starts as [Statement];
+    expect(start.Effect).toBe('Allow');
+    // By name (a reference would be a cycle: the function is a task of the machine), unqualified
+    // and without a wildcard: versions are authorized against this ARN.
+    const resources = asArray(start.Resource);
+    expect(resources).toHaveLength(1);
+    expect(JSON.stringify(resources[0])).toMatch(/:stateMachine:CarePathwayUnderTest-care-pathway"\]\]\}$/);
+    expect(start.Condition).toEqual({ StringNotEquals: { 'states:StateMachineQualifier': 'live' } });
+  });
+
+  it('publishes a retained version of the definition, and the live alias routes all new executions to it', () => {
+    const stateMachineId = logicalIdOf('CarePathway', 'AWS::StepFunctions::StateMachine');
+    const versions = ofType('AWS::StepFunctions::StateMachineVersion');
+    expect(versions).toHaveLength(1);
+    const [[versionId, version]] = versions as [[string, Resource]];
+    expect(version.Properties).toMatchObject({
+      StateMachineArn: { Ref: stateMachineId },
+      StateMachineRevisionId: { 'Fn::GetAtt': [stateMachineId, 'StateMachineRevisionId'] },
+    });
+    // Kept on replacement and on stack deletion, so patients mid-way finish on their version.
+    expect(version.DeletionPolicy).toBe('Retain');
+    expect(version.UpdateReplacePolicy).toBe('Retain');
+
+    const aliases = ofType('AWS::StepFunctions::StateMachineAlias');
+    expect(aliases).toHaveLength(1);
+    expect(aliases[0]?.[1].Properties).toMatchObject({
+      Name: 'live',
+      RoutingConfiguration: [{ StateMachineVersionArn: { 'Fn::GetAtt': [versionId, 'Arn'] }, Weight: 100 }],
+    });
   });
 
   it('rejects a definition placeholder that has no substitution, naming it', () => {
@@ -222,8 +287,7 @@ describe('access to the audit trail', () => {
   });
 
   it('every function may append audit events, and only queries and admin may read them', () => {
-    const all = ['Referrals', 'Decisions', 'PatientActions', 'Queries', 'Admin', 'PersistTransition', 'NotifyTeam', 'AwaitDecision', 'RecordFailure'];
-    for (const fn of all) {
+    for (const fn of ALL_FUNCTIONS) {
       const actions = actionsOn(statementsOf(fn), auditTableId());
       expect(actions, fn).toContain('dynamodb:PutItem');
       expect(actions.includes('dynamodb:Query'), fn).toBe(fn === 'Queries' || fn === 'Admin');
@@ -237,16 +301,17 @@ describe('access to the audit trail', () => {
       expect(actions, fn).toContain('dynamodb:Query');
       expect(actions.filter((a) => /Put|Update|Delete|Write/.test(a)), fn).toEqual([]);
     }
-    for (const fn of ['Referrals', 'Decisions', 'PatientActions', 'PersistTransition', 'AwaitDecision', 'RecordFailure']) {
+    for (const fn of ['Referrals', 'Decisions', 'PatientActions', 'PersistTransition', 'AwaitDecision', 'RecordFailure', 'ContinuePathway', 'OverdueSweep']) {
       expect(actionsOn(statementsOf(fn), pathwayId), fn).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem']));
     }
   });
 });
 
 describe('the functions', () => {
-  it('all nine run on ARM64 with active tracing, source maps, and the pathway environment', () => {
+  it('all eleven run on ARM64 with active tracing, source maps, and the pathway environment', () => {
     const functions = ofType('AWS::Lambda::Function');
-    expect(functions).toHaveLength(9);
+    expect(functions).toHaveLength(ALL_FUNCTIONS.length);
+    for (const fn of ALL_FUNCTIONS) expect(() => logicalIdOf(`${fn}Function`, 'AWS::Lambda::Function'), fn).not.toThrow();
     for (const [id, fn] of functions) {
       expect(fn.Properties, id).toMatchObject({
         Architectures: ['arm64'],
@@ -258,7 +323,6 @@ describe('the functions', () => {
             POWERTOOLS_SERVICE_NAME: expect.any(String),
             PATHWAY_TABLE_NAME: expect.anything(),
             AUDIT_TABLE_NAME: expect.anything(),
-            PATHWAY_VERSION: '1',
             PATHWAY_CONFIG: expect.any(String),
           },
         },
@@ -273,10 +337,27 @@ describe('the functions', () => {
     template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'mail.example.org' });
   });
 
-  it('only the functions that start or resume executions know the state machine', () => {
+  it('only the functions that start or resume executions know the state machine, and intake knows it as the live alias', () => {
+    const stateMachineId = logicalIdOf('CarePathway', 'AWS::StepFunctions::StateMachine');
+    const aliasId = logicalIdOf('CarePathwayLive', 'AWS::StepFunctions::StateMachineAlias');
     for (const [id, fn] of ofType('AWS::Lambda::Function')) {
       const knows = 'STATE_MACHINE_ARN' in (fn.Properties.Environment as { Variables: object }).Variables;
-      expect(knows, id).toBe(/^(Referrals|Decisions|PatientActions)Function/.test(id));
+      expect(knows, id).toBe(/^(Referrals|Decisions|PatientActions|OverdueSweep)Function/.test(id));
+    }
+    expect(environmentOf('Referrals').STATE_MACHINE_ARN).toEqual({ 'Fn::GetAtt': [aliasId, 'Arn'] });
+    for (const fn of ['Decisions', 'PatientActions', 'OverdueSweep']) {
+      expect(environmentOf(fn).STATE_MACHINE_ARN, fn).toEqual({ Ref: stateMachineId });
+    }
+  });
+
+  it('intake records the pathway version it starts on: the last segment of the published version ARN', () => {
+    const versionId = logicalIdOf('CarePathwayVersion', 'AWS::StepFunctions::StateMachineVersion');
+    expect(environmentOf('Referrals').PATHWAY_VERSION).toEqual({
+      'Fn::Select': [7, { 'Fn::Split': [':', { 'Fn::GetAtt': [versionId, 'Arn'] }] }],
+    });
+    for (const [id, fn] of ofType('AWS::Lambda::Function')) {
+      const has = 'PATHWAY_VERSION' in (fn.Properties.Environment as { Variables: object }).Variables;
+      expect(has, id).toBe(id.startsWith('ReferralsFunction'));
     }
   });
 
@@ -287,11 +368,12 @@ describe('the functions', () => {
     }
   });
 
-  it('only notify-team and record-failure may send email, from the SES identity only', () => {
+  it('only notify-team, record-failure and the overdue sweep may send email, from the SES identity only', () => {
     const identityId = logicalIdOf('MailDomain', 'AWS::SES::EmailIdentity');
-    for (const fn of ['NotifyTeam', 'RecordFailure', 'Referrals', 'Queries']) {
+    const senders = ['NotifyTeam', 'RecordFailure', 'OverdueSweep'];
+    for (const fn of ALL_FUNCTIONS) {
       const ses = statementsOf(fn).filter((s) => asArray(s.Action).some((a) => a.startsWith('ses:')));
-      if (fn === 'NotifyTeam' || fn === 'RecordFailure') {
+      if (senders.includes(fn)) {
         expect(ses.flatMap((s) => asArray(s.Action)).sort(), fn).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
         expect(JSON.stringify(ses.map((s) => s.Resource)), fn).toContain(identityId);
       } else {
@@ -301,8 +383,38 @@ describe('the functions', () => {
   });
 });
 
+describe('the overdue sweep', () => {
+  it('runs every 15 minutes on an EventBridge schedule that targets the sweep function', () => {
+    const sweepId = logicalIdOf('OverdueSweepFunction', 'AWS::Lambda::Function');
+    const rules = ofType('AWS::Events::Rule');
+    expect(rules).toHaveLength(1);
+    expect(rules[0]?.[1].Properties).toMatchObject({
+      ScheduleExpression: 'rate(15 minutes)',
+      State: 'ENABLED',
+      Targets: [{ Arn: { 'Fn::GetAtt': [sweepId, 'Arn'] } }],
+    });
+    const [[ruleId]] = rules as [[string, Resource]];
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [sweepId, 'Arn'] },
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
+    });
+  });
+
+  it('may read and write the pathway, send email and SendTaskSuccess, and is a task of no state machine', () => {
+    const pathwayId = logicalIdOf('DataPathwayTable', 'AWS::DynamoDB::Table');
+    expect(actionsOn(statementsOf('OverdueSweep'), pathwayId)).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:UpdateItem']));
+    expect(statementsOf('OverdueSweep').flatMap((s) => asArray(s.Action))).toEqual(
+      expect.arrayContaining(['ses:SendEmail', 'states:SendTaskSuccess']),
+    );
+    const [[, stateMachine]] = ofType('AWS::StepFunctions::StateMachine') as [[string, Resource]];
+    expect(JSON.stringify(stateMachine.Properties.DefinitionSubstitutions)).not.toContain('OverdueSweepFunction');
+  });
+});
+
 describe('the HTTP API', () => {
-  it('has a route for every contract endpoint, each behind the Cognito JWT authorizer', () => {
+  it('has a route for every contract endpoint and the SLA report, each behind the Cognito JWT authorizer', () => {
     const authorizerId = logicalIdOf('HttpApiCognitoJwt', 'AWS::ApiGatewayV2::Authorizer');
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'JWT',
@@ -340,7 +452,11 @@ describe('alarms', () => {
   it('watch failed executions, every function, and SES bounces and rejects', () => {
     const metrics = alarms().map((a) => `${a.Namespace as string}/${a.MetricName as string}`);
     expect(metrics).toContain('AWS/States/ExecutionsFailed');
-    expect(metrics.filter((m) => m === 'AWS/Lambda/Errors')).toHaveLength(9);
+    const errors = alarms().filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName === 'Errors');
+    expect(errors).toHaveLength(ALL_FUNCTIONS.length);
+    // One per function, each on its own function.
+    const watched = errors.map((a) => JSON.stringify(a.Dimensions).match(/"(\w+)Function[0-9A-F]{8}"/)?.[1]);
+    expect(new Set(watched)).toEqual(new Set(ALL_FUNCTIONS));
     expect(metrics).toEqual(expect.arrayContaining(['AWS/SES/Reject', 'AWS/SES/Bounce']));
   });
 
