@@ -169,7 +169,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ...(opts.retryIntervalMs === undefined ? {} : { retryIntervalMs: opts.retryIntervalMs }),
       ...(opts.injectFault ? { injectFault: opts.injectFault } : {}),
     });
-    stops.push(sfn.close);
+    stops.push(() => sfn.close());
 
     // Decisions recorded while the engine was down reach it now. Then the overdue sweep runs on
     // a timer (EventBridge in the cloud), which also redelivers such decisions.
