@@ -3,6 +3,7 @@ import { Anchor, Box, Button, Container, Group, Paper, Text } from '@mantine/cor
 import { lazy, Suspense, useEffect, type ReactNode } from 'react';
 import type { Role } from '../../functions/domain/vocabulary.js';
 import { requireSignIn } from './api.js';
+import { ErrorBoundary } from './components/error-boundary.js';
 import { Page } from './components/page.js';
 import { label } from './labels.js';
 import { AuditPage } from './pages/audit.js';
@@ -161,7 +162,9 @@ export function App() {
               </Text>
             </Page>
           ) : (
-            <Suspense fallback={<Text c="dimmed">Loading…</Text>}>{screen.render()}</Suspense>
+            <ErrorBoundary key={path}>
+              <Suspense fallback={<Text c="dimmed">Loading…</Text>}>{screen.render()}</Suspense>
+            </ErrorBoundary>
           )}
         </Container>
       </Box>

@@ -33,6 +33,7 @@ const SPECIAL: Record<string, string> = {
   targeted_ebp_ct: 'Targeted EBP (CT)',
   targeted_ebp_fluoro: 'Targeted EBP (fluoroscopy)',
   lost_to_follow_up: 'Lost to follow-up',
+  follow_up: 'Follow-up',
 };
 
 /** `IMAGING_SELECTION` -> "Imaging selection", `prone_dynamic_ctm` -> "Prone dynamic CTM". */
@@ -64,12 +65,21 @@ export function formatDate(iso: string | null | undefined): string {
   return Number.isNaN(d.getTime()) ? iso : dateOnly.format(d);
 }
 
-/** "in 3 days", "2 days ago", "today" for a due date. */
+/** An audit detail for reading: timestamps in local time, objects as compact JSON. */
+export function detailValue(v: unknown): string {
+  if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v)) return formatDateTime(v);
+  if (v !== null && typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+/** "in 3 days", "2 days ago", "in 5 hours", "12 min ago" for a due date. */
 export function relativeDays(iso: string | null | undefined, now = Date.now()): string {
   if (!iso) return '';
-  const days = Math.round((Date.parse(iso) - now) / 86_400_000);
-  if (days === 0) return 'today';
-  return days > 0 ? `in ${days} day${days === 1 ? '' : 's'}` : `${-days} day${days === -1 ? '' : 's'} ago`;
+  const ms = Date.parse(iso) - now;
+  const abs = Math.abs(ms);
+  const [n, unit] = abs < 3_600_000 ? [Math.max(1, Math.round(abs / 60_000)), 'min'] : abs < 86_400_000 ? [Math.round(abs / 3_600_000), 'hour'] : [Math.round(abs / 86_400_000), 'day'];
+  const amount = unit === 'min' ? `${n} min` : `${n} ${unit}${n === 1 ? '' : 's'}`;
+  return ms >= 0 ? `in ${amount}` : `${amount} ago`;
 }
 
 export const todayIso = (): string => {

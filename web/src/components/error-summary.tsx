@@ -5,7 +5,9 @@ export const fieldId = (path: string) => `field-${path.replace(/[^A-Za-z0-9_-]/g
 
 /** Every problem of a form at its top, each linking to its field (WCAG error identification). */
 export function ErrorSummary({ issues, labels, title = 'Please correct the following' }: { issues: readonly Issue[]; labels: Readonly<Record<string, string>>; title?: string }) {
-  if (issues.length === 0) return null;
+  // One message per field, like the fields themselves show.
+  const firstPerPath = issues.filter((i, n) => issues.findIndex((j) => j.path === i.path) === n);
+  if (firstPerPath.length === 0) return null;
   const labelOf = (path: string) => {
     if (labels[path]) return labels[path];
     const parent = Object.keys(labels).find((k) => path.startsWith(`${k}.`));
@@ -14,7 +16,7 @@ export function ErrorSummary({ issues, labels, title = 'Please correct the follo
   return (
     <Alert color="red" variant="light" title={title} role="alert" data-testid="error-summary">
       <List size="sm" spacing={2}>
-        {issues.map((i) => (
+        {firstPerPath.map((i) => (
           <List.Item key={`${i.path}|${i.message}`}>
             <Anchor
               href={`#${fieldId(i.path)}`}

@@ -2,7 +2,7 @@
 // funnel, time in stage, monthly throughput, localisation yield and outcomes, plus the CSV.
 import { Alert, Button, Group, NativeSelect, Paper, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { Bar, BarChart, CartesianGrid, LabelList, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Bar, BarChart, CartesianGrid, LabelList, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { throughputQuerySchema } from '../../../functions/domain/schemas.js';
 import { FOLLOW_UP_VISITS } from '../../../functions/domain/vocabulary.js';
 import { ApiFailure, apiJson, apiRequest, queryString } from '../api.js';
@@ -10,6 +10,7 @@ import type { ThroughputReport } from '../api-types.js';
 import { Page } from '../components/page.js';
 import { zodIssues } from '../form-issues.js';
 import { label } from '../labels.js';
+import { useLatestRequest } from '../latest.js';
 
 const FUNNEL = [
   ['referrals', 'Referrals'],
@@ -56,14 +57,21 @@ export function AnalyticsPage() {
   const [downloading, setDownloading] = useState(false);
   const [downloaded, setDownloaded] = useState<string | null>(null);
 
-  const load = useCallback(async (r: { from: string; to: string }) => {
-    try {
-      setReport(await apiJson<ThroughputReport>('GET', `/metrics/throughput${queryString(r)}`));
-      setError(null);
-    } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
-    }
-  }, []);
+  const begin = useLatestRequest();
+  const load = useCallback(
+    async (r: { from: string; to: string }) => {
+      const current = begin();
+      try {
+        const loaded = await apiJson<ThroughputReport>('GET', `/metrics/throughput${queryString(r)}`);
+        if (!current()) return;
+        setReport(loaded);
+        setError(null);
+      } catch (err) {
+        if (current()) setError(err instanceof Error ? err.message : String(err));
+      }
+    },
+    [begin],
+  );
 
   useEffect(() => {
     void load(applied);
@@ -163,13 +171,13 @@ export function AnalyticsPage() {
           }}
         >
           <Group align="flex-end" gap="sm" wrap="wrap">
-            <TextInput label="From month" type="month" value={range.from} onChange={(e) => setRange((r) => ({ ...r, from: e.currentTarget.value }))} error={rangeError?.startsWith('From') ? rangeError : undefined} />
-            <TextInput label="To month" type="month" value={range.to} onChange={(e) => setRange((r) => ({ ...r, to: e.currentTarget.value }))} error={rangeError?.startsWith('To') ? rangeError : undefined} />
+            <TextInput label="From month" type="month" value={range.from} onChange={(e) => { const v = e.currentTarget.value; setRange((r) => ({ ...r, from: v })); }} error={rangeError?.startsWith('From') ? rangeError : undefined} />
+            <TextInput label="To month" type="month" value={range.to} onChange={(e) => { const v = e.currentTarget.value; setRange((r) => ({ ...r, to: v })); }} error={rangeError?.startsWith('To') ? rangeError : undefined} />
             <Button type="submit" variant="default">
               Show
             </Button>
             <Text size="sm" c="dark.4" aria-live="polite">
-              {report ? `${report.from} to ${report.to}: ${report.totals.funnel.referrals} referrals` : ''}
+              {report ? `${report.from} to ${report.to}: ${report.totals.funnel.referrals} referral${report.totals.funnel.referrals === 1 ? '' : 's'}` : ''}
               {downloaded ? ` · Downloaded ${downloaded}` : ''}
             </Text>
           </Group>
@@ -192,7 +200,7 @@ export function AnalyticsPage() {
                   <XAxis type="number" allowDecimals={false} />
                   <YAxis type="category" dataKey="name" width={120} />
                   <Tooltip />
-                  <Bar dataKey="count" name="Patients" fill={COLORS[0]} isAnimationActive={false}>
+                  <Bar dataKey="count" name="Patients" fill={COLORS[0]} isAnimationActive={false} maxBarSize={56}>
                     <LabelList dataKey="count" position="right" />
                   </Bar>
                 </BarChart>
@@ -200,16 +208,16 @@ export function AnalyticsPage() {
             </ChartCard>
             <ChartCard title="Monthly throughput" description="Referrals, acceptances, treatments and completions per month.">
               <ResponsiveContainer width="100%" height={260}>
-                <LineChart data={monthly} margin={{ left: 0, right: 16 }}>
-                  <CartesianGrid strokeDasharray="3 3" />
-                  <XAxis dataKey="month" />
+                <BarChart data={monthly} margin={{ left: 0, right: 16 }}>
+                  <CartesianGrid strokeDasharray="3 3" vertical={false} />
+                  <XAxis dataKey="month" tick={{ fontSize: 11 }} />
                   <YAxis allowDecimals={false} />
                   <Tooltip />
-                  <Legend />
+                  <Legend itemSorter={null} />
                   {(['referrals', 'accepted', 'treated', 'completed'] as const).map((k, i) => (
-                    <Line key={k} type="monotone" dataKey={k} name={label(k)} stroke={COLORS[i]} strokeWidth={2} dot isAnimationActive={false} />
+                    <Bar key={k} dataKey={k} name={label(k)} fill={COLORS[i]} isAnimationActive={false} maxBarSize={56} />
                   ))}
-                </LineChart>
+                </BarChart>
               </ResponsiveContainer>
             </ChartCard>
           </SimpleGrid>
@@ -221,9 +229,9 @@ export function AnalyticsPage() {
                   <XAxis dataKey="name" interval={0} angle={-25} textAnchor="end" height={70} tick={{ fontSize: 11 }} />
                   <YAxis allowDecimals={false} unit=" d" />
                   <Tooltip />
-                  <Legend verticalAlign="top" />
-                  <Bar dataKey="median" name="Median days" fill={COLORS[0]} isAnimationActive={false} />
-                  <Bar dataKey="p90" name="90th percentile days" fill={COLORS[1]} isAnimationActive={false} />
+                  <Legend verticalAlign="top" itemSorter={null} />
+                  <Bar dataKey="median" name="Median days" fill={COLORS[0]} isAnimationActive={false} maxBarSize={56} />
+                  <Bar dataKey="p90" name="90th percentile days" fill={COLORS[1]} isAnimationActive={false} maxBarSize={56} />
                 </BarChart>
               </ResponsiveContainer>
               <Table.ScrollContainer minWidth={420}>
@@ -266,9 +274,9 @@ export function AnalyticsPage() {
                       <XAxis dataKey="name" tick={{ fontSize: 11 }} />
                       <YAxis unit="%" domain={[0, 100]} />
                       <Tooltip />
-                      <Legend />
+                      <Legend itemSorter={null} />
                       {slecs.map((s, i) => (
-                        <Bar key={s} dataKey={s} name={`SLEC ${label(s).toLowerCase()}`} fill={COLORS[i % COLORS.length]} isAnimationActive={false} />
+                        <Bar key={s} dataKey={s} name={`SLEC ${label(s).toLowerCase()}`} fill={COLORS[i % COLORS.length]} isAnimationActive={false} maxBarSize={56} />
                       ))}
                     </BarChart>
                   </ResponsiveContainer>
@@ -317,9 +325,9 @@ export function AnalyticsPage() {
                     <XAxis dataKey="name" tick={{ fontSize: 11 }} />
                     <YAxis allowDecimals={false} />
                     <Tooltip />
-                    <Legend />
+                    <Legend itemSorter={null} />
                     {outcomeKinds.map((o, i) => (
-                      <Bar key={o} dataKey={o} name={label(o)} stackId="outcomes" fill={COLORS[i % COLORS.length]} isAnimationActive={false} />
+                      <Bar key={o} dataKey={o} name={label(o)} stackId="outcomes" fill={COLORS[i % COLORS.length]} isAnimationActive={false} maxBarSize={56} />
                     ))}
                   </BarChart>
                 </ResponsiveContainer>

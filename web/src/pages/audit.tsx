@@ -7,7 +7,8 @@ import { ApiFailure, apiJson, queryString, type Issue } from '../api.js';
 import type { AuditEvent, Page as ApiPage } from '../api-types.js';
 import { Page } from '../components/page.js';
 import { fieldErrors, fieldMessage, zodIssues } from '../form-issues.js';
-import { formatDateTime, label } from '../labels.js';
+import { detailValue, formatDateTime, label } from '../labels.js';
+import { useLatestRequest } from '../latest.js';
 
 interface Filters {
   readonly patientId: string;
@@ -29,7 +30,7 @@ function toQuery(f: Filters): Record<string, string | undefined> {
 function detailsText(details: Record<string, unknown> | undefined): string {
   if (!details) return '';
   return Object.entries(details)
-    .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+    .map(([k, v]) => `${k}: ${detailValue(v)}`)
     .join('; ');
 }
 
@@ -43,17 +44,27 @@ export function AuditPage() {
   const [issues, setIssues] = useState<Issue[]>([]);
   const [error, setError] = useState<string | null>(null);
   const errors = fieldErrors(issues);
+  // Filtered to one patient, the id column would repeat one value on every row.
+  const byPatient = applied.patientId.trim() !== '';
 
-  const load = useCallback(async (f: Filters, token: string | null) => {
-    try {
-      const result = await apiJson<ApiPage<AuditEvent>>('GET', `/audit${queryString({ ...toQuery(f), nextToken: token })}`);
-      setPage(result);
-      setError(null);
-    } catch (err) {
-      if (err instanceof ApiFailure && err.issues.length) setIssues([...err.issues]);
-      setError(err instanceof Error ? err.message : String(err));
-    }
-  }, []);
+  const begin = useLatestRequest();
+  const load = useCallback(
+    async (f: Filters, token: string | null) => {
+      const current = begin();
+      setPage(null);
+      try {
+        const result = await apiJson<ApiPage<AuditEvent>>('GET', `/audit${queryString({ ...toQuery(f), nextToken: token })}`);
+        if (!current()) return;
+        setPage(result);
+        setError(null);
+      } catch (err) {
+        if (!current()) return;
+        if (err instanceof ApiFailure && err.issues.length) setIssues([...err.issues]);
+        setError(err instanceof Error ? err.message : String(err));
+      }
+    },
+    [begin],
+  );
 
   const token = tokens[pageIndex] ?? null;
   useEffect(() => {
@@ -91,14 +102,14 @@ export function AuditPage() {
               label="Patient id"
               placeholder="26-character id"
               value={filters.patientId}
-              onChange={(e) => setFilters((f) => ({ ...f, patientId: e.currentTarget.value }))}
+              onChange={(e) => { const v = e.currentTarget.value; setFilters((f) => ({ ...f, patientId: v })); }}
               error={fieldMessage(errors, 'patientId')}
               w={{ base: '100%', sm: 300 }}
               styles={{ input: { fontFamily: 'monospace' } }}
             />
-            <TextInput label="From" type="date" value={filters.from} onChange={(e) => setFilters((f) => ({ ...f, from: e.currentTarget.value }))} error={fieldMessage(errors, 'from')} />
-            <TextInput label="To" type="date" value={filters.to} onChange={(e) => setFilters((f) => ({ ...f, to: e.currentTarget.value }))} error={fieldMessage(errors, 'to')} />
-            <NativeSelect label="Per page" value={filters.limit} onChange={(e) => setFilters((f) => ({ ...f, limit: e.currentTarget.value }))} data={['25', '50', '100', '200']} />
+            <TextInput label="From" type="date" value={filters.from} onChange={(e) => { const v = e.currentTarget.value; setFilters((f) => ({ ...f, from: v })); }} error={fieldMessage(errors, 'from')} />
+            <TextInput label="To" type="date" value={filters.to} onChange={(e) => { const v = e.currentTarget.value; setFilters((f) => ({ ...f, to: v })); }} error={fieldMessage(errors, 'to')} />
+            <NativeSelect label="Per page" value={filters.limit} onChange={(e) => { const v = e.currentTarget.value; setFilters((f) => ({ ...f, limit: v })); }} data={['10', '25', '50', '100', '200']} />
             <Button type="submit" mt={25}>
               Apply
             </Button>
@@ -125,7 +136,7 @@ export function AuditPage() {
                   <Table.Tr>
                     <Table.Th scope="col">When</Table.Th>
                     <Table.Th scope="col">Action</Table.Th>
-                    <Table.Th scope="col">Patient id</Table.Th>
+                    {byPatient ? null : <Table.Th scope="col">Patient id</Table.Th>}
                     <Table.Th scope="col">Stage</Table.Th>
                     <Table.Th scope="col">Actor</Table.Th>
                     <Table.Th scope="col">Details</Table.Th>
@@ -136,30 +147,32 @@ export function AuditPage() {
                     <Table.Tr key={`${e.at}-${i}`}>
                       <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatDateTime(e.at)}</Table.Td>
                       <Table.Td>{label(e.action)}</Table.Td>
-                      <Table.Td>
-                        {e.patientId ? (
-                          <Button
-                            variant="subtle"
-                            size="compact-xs"
-                            ff="monospace"
-                            aria-label={`Show events of patient ${e.patientId}`}
-                            onClick={() => {
-                              const f = { ...filters, patientId: e.patientId ?? '' };
-                              setFilters(f);
-                              setTokens([null]);
-                              setPageIndex(0);
-                              setApplied(f);
-                            }}
-                          >
-                            {e.patientId}
-                          </Button>
-                        ) : (
-                          '—'
-                        )}
-                      </Table.Td>
+                      {byPatient ? null : (
+                        <Table.Td>
+                          {e.patientId ? (
+                            <Button
+                              variant="subtle"
+                              size="compact-xs"
+                              ff="monospace"
+                              aria-label={`Show events of patient ${e.patientId}`}
+                              onClick={() => {
+                                const f = { ...filters, patientId: e.patientId ?? '' };
+                                setFilters(f);
+                                setTokens([null]);
+                                setPageIndex(0);
+                                setApplied(f);
+                              }}
+                            >
+                              {e.patientId}
+                            </Button>
+                          ) : (
+                            '—'
+                          )}
+                        </Table.Td>
+                      )}
                       <Table.Td>{label(e.stage)}</Table.Td>
                       <Table.Td>{e.actor.role === 'system' ? 'System' : `${e.actor.email || e.actor.sub} (${e.actor.role})`}</Table.Td>
-                      <Table.Td style={{ wordBreak: 'break-word', maxWidth: 360 }}>{detailsText(e.details)}</Table.Td>
+                      <Table.Td style={{ overflowWrap: 'anywhere', minWidth: 220, maxWidth: 420 }}>{detailsText(e.details)}</Table.Td>
                     </Table.Tr>
                   ))}
                 </Table.Tbody>

@@ -11,6 +11,7 @@ import { Page } from '../components/page.js';
 import { PatientActions } from '../components/patient-actions.js';
 import { clearFlash, useFlash } from '../flash.js';
 import { formatDate, formatDateTime, label, relativeDays } from '../labels.js';
+import { useLatestRequest } from '../latest.js';
 import { Link, navigate } from '../router.js';
 import type { Session } from '../session.js';
 
@@ -42,15 +43,19 @@ export function BoardPage({ session }: { session: Session }) {
   const flash = useFlash('/board');
   const { site, stage, status, overdue } = filters;
 
+  const begin = useLatestRequest();
   const refresh = useCallback(async () => {
+    const current = begin();
     try {
-      setItems(await loadBoard({ site, stage, status, overdue, search: '' }));
+      const loaded = await loadBoard({ site, stage, status, overdue, search: '' });
+      if (!current()) return;
+      setItems(loaded);
       setUpdatedAt(new Date().toISOString());
       setError(null);
     } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
+      if (current()) setError(err instanceof Error ? err.message : String(err));
     }
-  }, [site, stage, status, overdue]);
+  }, [begin, site, stage, status, overdue]);
 
   useEffect(() => {
     void refresh();
@@ -96,7 +101,7 @@ export function BoardPage({ session }: { session: Session }) {
       </div>
       <Paper withBorder p="sm" radius="md" component="section" aria-label="Filters">
         <Group gap="sm" align="flex-end" wrap="wrap">
-          <TextInput label="Search case reference" placeholder="CSF-2026-000001" value={filters.search} onChange={(e) => set({ search: e.currentTarget.value })} w={{ base: '100%', xs: 200 }} />
+          <TextInput label="Search case reference" placeholder="e.g. CSF-2026-000012" value={filters.search} onChange={(e) => set({ search: e.currentTarget.value })} w={{ base: '100%', xs: 200 }} />
           <NativeSelect
             label="Site"
             value={filters.site}
@@ -160,7 +165,7 @@ export function BoardPage({ session }: { session: Session }) {
                   </Badge>
                 </Group>
               </Group>
-              <ScrollArea.Autosize mah={380} type="auto" offsetScrollbars>
+              <ScrollArea.Autosize mah={380} type="auto" offsetScrollbars="present">
                 {patients.length === 0 ? (
                   <Text size="sm" c="dimmed">
                     No patients

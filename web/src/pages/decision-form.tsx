@@ -23,7 +23,7 @@ type Value = string | number | boolean;
 type Field =
   | { readonly kind: 'bool'; readonly name: string; readonly label: string }
   | { readonly kind: 'number'; readonly name: string; readonly label: string; readonly min: number; readonly max: number; readonly decimal?: boolean; readonly description?: string }
-  | { readonly kind: 'select'; readonly name: string; readonly label: string; readonly options: readonly string[]; readonly optional?: boolean }
+  | { readonly kind: 'select'; readonly name: string; readonly label: string; readonly options: readonly string[]; readonly optional?: boolean; readonly description?: string }
   | { readonly kind: 'yesno'; readonly name: string; readonly label: string }
   | { readonly kind: 'date'; readonly name: string; readonly label: string }
   | { readonly kind: 'text'; readonly name: string; readonly label: string; readonly placeholder?: string; readonly description?: string }
@@ -34,8 +34,8 @@ interface Group {
   readonly legend: string;
   /** Fields nest under this key of the body (brainMri, spineMri, leak). */
   readonly object?: string;
-  /** Outcomes for which the object must be sent even if left empty (so the schema can say what is missing). */
-  readonly requiredFor?: readonly string[];
+  /** When the group is needed (shown in its legend; the schema enforces it). */
+  readonly note?: string;
   /** Outcomes for which the group is shown at all; absent: always. */
   readonly shownFor?: readonly string[];
   readonly columns?: number;
@@ -49,7 +49,7 @@ const FORMS: Record<DecisionStage, readonly Group[]> = {
     {
       legend: 'Brain MRI (Bern score inputs)',
       object: 'brainMri',
-      requiredFor: ['accept'],
+      note: 'required to accept',
       columns: 3,
       fields: [
         { kind: 'bool', name: 'venousSinusEngorgement', label: 'Venous sinus engorgement' },
@@ -63,16 +63,16 @@ const FORMS: Record<DecisionStage, readonly Group[]> = {
     {
       legend: 'Spine MRI',
       object: 'spineMri',
-      requiredFor: ['accept'],
+      note: 'required to accept',
       fields: [
-        { kind: 'select', name: 'slec', label: 'SLEC (spinal longitudinal extradural collection)', options: ['present', 'absent', 'indeterminate'] },
-        { kind: 'select', name: 'slecLocation', label: 'SLEC location', options: ['ventral', 'dorsal', 'lateral', 'mixed'], optional: true },
+        { kind: 'select', name: 'slec', label: 'SLEC on spine MRI', description: 'Spinal longitudinal extradural collection', options: ['present', 'absent', 'indeterminate'] },
+        { kind: 'select', name: 'slecLocation', label: 'SLEC location', description: 'When present', options: ['ventral', 'dorsal', 'lateral', 'mixed'], optional: true },
       ],
     },
     {
       legend: 'Assessment',
       fields: [
-        { kind: 'select', name: 'ichd3', label: 'ICHD-3 7.2.3 criteria', options: ['met', 'not_met', 'insufficient_data'], optional: true },
+        { kind: 'select', name: 'ichd3', label: 'ICHD-3 7.2.3 criteria (required to accept)', options: ['met', 'not_met', 'insufficient_data'], optional: true },
         reason('Reason (required to decline or request information)'),
       ],
     },
@@ -97,7 +97,6 @@ const FORMS: Record<DecisionStage, readonly Group[]> = {
     {
       legend: 'Leak',
       object: 'leak',
-      requiredFor: ['leak_found'],
       shownFor: ['leak_found'],
       fields: [
         { kind: 'select', name: 'type', label: 'Leak type', options: LEAK_TYPES },
@@ -154,7 +153,8 @@ function labelsOf(stage: DecisionStage): Record<string, string> {
   const out: Record<string, string> = { outcome: 'Outcome', stage: 'Stage' };
   for (const g of FORMS[stage]) {
     if (g.object) out[g.object] = g.legend;
-    for (const f of g.fields) out[pathOf(g, f)] = f.label;
+    // "Reason (required to decline …)" reads as "Reason" before the schema's own message.
+    for (const f of g.fields) out[pathOf(g, f)] = f.label.replace(/ \(.*\)$/, '');
   }
   return out;
 }
@@ -184,7 +184,9 @@ export function decisionBody(stage: DecisionStage, outcome: string, values: Read
     }
     if (g.object) {
       const anyFilled = g.fields.some((f) => filled(values[pathOf(g, f)]));
-      if (anyFilled || g.requiredFor?.includes(outcome)) body[g.object] = target;
+      // Left empty, the object is omitted, so the schema answers "is required to accept" for
+      // the whole group rather than one message per field.
+      if (anyFilled) body[g.object] = target;
     } else Object.assign(body, target);
   }
   return body;
@@ -275,6 +277,7 @@ export function DecisionForm({ patient, pending, recommendation, onRecorded }: D
             key={path}
             id={id}
             label={f.label}
+            description={f.kind === 'select' ? f.description : undefined}
             required={!optional}
             value={typeof v === 'string' ? v : ''}
             onChange={(e) => set(path, e.currentTarget.value)}
@@ -350,7 +353,7 @@ export function DecisionForm({ patient, pending, recommendation, onRecorded }: D
         {FORMS[stage]
           .filter((g) => !g.shownFor || g.shownFor.includes(outcome))
           .map((g) => (
-            <Fieldset key={g.legend} legend={g.legend + (g.requiredFor ? ` (required to ${g.requiredFor.map(label).join(' or ').toLowerCase()})` : '')}>
+            <Fieldset key={g.legend} legend={g.note ? `${g.legend} (${g.note})` : g.legend}>
               {g.object && errors[g.object] ? (
                 <Text size="sm" c="red.8" mb="xs" id={fieldId(g.object)} tabIndex={-1}>
                   {fieldMessage(errors, g.object)}

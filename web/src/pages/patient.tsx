@@ -9,7 +9,7 @@ import type { PatientDetail, Recommendation, TimelineEvent } from '../api-types.
 import { PatientFlags, StageBadge, StatusBadge } from '../components/badges.js';
 import { Page } from '../components/page.js';
 import { PatientActions } from '../components/patient-actions.js';
-import { formatDate, formatDateTime, label, relativeDays } from '../labels.js';
+import { detailValue, formatDate, formatDateTime, label, relativeDays } from '../labels.js';
 import { Link } from '../router.js';
 import type { Session } from '../session.js';
 import { DecisionForm } from './decision-form.js';
@@ -104,7 +104,7 @@ function detailsText(details: Record<string, unknown> | undefined): string {
   if (!details) return '';
   return Object.entries(details)
     .filter(([, v]) => v !== undefined && v !== null && v !== '')
-    .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+    .map(([k, v]) => `${k}: ${detailValue(v)}`)
     .join('; ');
 }
 
@@ -119,25 +119,37 @@ function Timeline({ events }: { events: readonly TimelineEvent[] }) {
         </Title>
         <Checkbox label="Hide record views" checked={hideViews} onChange={(e) => setHideViews(e.currentTarget.checked)} />
       </Group>
-      <Table.ScrollContainer minWidth={640}>
-        <Table striped verticalSpacing={4} fz="sm">
+      <Table.ScrollContainer minWidth={600}>
+        {/* Fixed column shares: long emails and details wrap inside their column instead of
+            squeezing the others to one word per line on a tablet. */}
+        <Table striped verticalSpacing={4} fz="sm" layout="fixed">
           <Table.Thead>
             <Table.Tr>
-              <Table.Th scope="col">When</Table.Th>
-              <Table.Th scope="col">Event</Table.Th>
-              <Table.Th scope="col">Stage</Table.Th>
-              <Table.Th scope="col">By</Table.Th>
-              <Table.Th scope="col">Details</Table.Th>
+              <Table.Th scope="col" w="17%">
+                When
+              </Table.Th>
+              <Table.Th scope="col" w="15%">
+                Event
+              </Table.Th>
+              <Table.Th scope="col" w="13%">
+                Stage
+              </Table.Th>
+              <Table.Th scope="col" w="22%">
+                By
+              </Table.Th>
+              <Table.Th scope="col" w="33%">
+                Details
+              </Table.Th>
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
             {shown.map((e, i) => (
               <Table.Tr key={`${e.at}-${i}`}>
-                <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatDateTime(e.at)}</Table.Td>
+                <Table.Td>{formatDateTime(e.at)}</Table.Td>
                 <Table.Td>{label(e.action)}</Table.Td>
                 <Table.Td>{label(e.stage)}</Table.Td>
-                <Table.Td>{actorText(e)}</Table.Td>
-                <Table.Td style={{ wordBreak: 'break-word' }}>{detailsText(e.details)}</Table.Td>
+                <Table.Td style={{ overflowWrap: 'anywhere' }}>{actorText(e)}</Table.Td>
+                <Table.Td style={{ overflowWrap: 'anywhere' }}>{detailsText(e.details)}</Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>
@@ -314,7 +326,6 @@ export function PatientPage({ patientId, session }: { patientId: string; session
         </Group>
         <Grid gap="sm" component="dl" m={0}>
           {[
-            ['Name', name],
             ['Birth date', formatDate(p.patient.birthDate)],
             ['Sex', label(p.patient.sex)],
             ['MRN', p.patient.mrn],
@@ -365,7 +376,7 @@ export function PatientPage({ patientId, session }: { patientId: string; session
                     </Alert>
                   ) : mayDecide ? (
                     <DecisionForm
-                      key={`${pending.stage}-${p.stageEnteredAt}-${pending.visit ?? ''}`}
+                      key={`${pending.stage}-${pending.dueAt}-${pending.visit ?? ''}`}
                       patient={p}
                       pending={pending}
                       recommendation={p.recommendation}

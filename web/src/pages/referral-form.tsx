@@ -22,7 +22,7 @@ export const REFERRAL_LABELS: Record<string, string> = {
   'patient.birthDate': 'Birth date',
   'patient.sex': 'Sex',
   referringPhysician: 'Referring physician',
-  'referringPhysician.name': 'Referring physician',
+  'referringPhysician.name': 'Referring physician name',
   'referringPhysician.email': 'Referring physician email',
   site: 'Site',
   symptomOnset: 'Symptom onset',
@@ -83,10 +83,10 @@ const orUndefined = (s: string) => (s === '' ? undefined : s);
 export function referralBody(f: Form) {
   return {
     referralId: f.referralId.trim(),
-    patient: { mrn: f.mrn, givenName: f.givenName, familyName: f.familyName, birthDate: f.birthDate, sex: orUndefined(f.sex) },
+    patient: { mrn: f.mrn, givenName: f.givenName, familyName: f.familyName, birthDate: orUndefined(f.birthDate), sex: orUndefined(f.sex) },
     referringPhysician: { name: f.physicianName, email: f.physicianEmail.trim() },
     site: orUndefined(f.site),
-    symptomOnset: f.symptomOnset,
+    symptomOnset: orUndefined(f.symptomOnset),
     orthostaticPattern: orUndefined(f.orthostaticPattern),
     duralPunctureWithin30Days: f.duralPunctureWithin30Days,
     priorSpinalProcedure: f.priorSpinalProcedure,
@@ -184,9 +184,9 @@ export function ReferralFormPage() {
           </Fieldset>
           <Fieldset legend="Patient (synthetic data only in this environment)">
             <SimpleGrid cols={{ base: 1, sm: 2 }}>
-              <TextInput id={fieldId('patient.givenName')} label="Given name" placeholder="Testina" required value={form.givenName} onChange={(e) => set('givenName', e.currentTarget.value)} error={err('patient.givenName')} autoComplete="off" />
-              <TextInput id={fieldId('patient.familyName')} label="Family name" placeholder="Synthetica" required value={form.familyName} onChange={(e) => set('familyName', e.currentTarget.value)} error={err('patient.familyName')} autoComplete="off" />
-              <TextInput id={fieldId('patient.mrn')} label="MRN" placeholder="SYN000000" required value={form.mrn} onChange={(e) => set('mrn', e.currentTarget.value)} error={err('patient.mrn')} autoComplete="off" />
+              <TextInput id={fieldId('patient.givenName')} label="Given name" placeholder="e.g. Testina" required value={form.givenName} onChange={(e) => set('givenName', e.currentTarget.value)} error={err('patient.givenName')} autoComplete="off" />
+              <TextInput id={fieldId('patient.familyName')} label="Family name" placeholder="e.g. Synthetica" required value={form.familyName} onChange={(e) => set('familyName', e.currentTarget.value)} error={err('patient.familyName')} autoComplete="off" />
+              <TextInput id={fieldId('patient.mrn')} label="MRN" placeholder="e.g. SYN000000" required value={form.mrn} onChange={(e) => set('mrn', e.currentTarget.value)} error={err('patient.mrn')} autoComplete="off" />
               <TextInput id={fieldId('patient.birthDate')} label="Birth date" type="date" max={today} required value={form.birthDate} onChange={(e) => set('birthDate', e.currentTarget.value)} error={err('patient.birthDate')} />
               <NativeSelect
                 id={fieldId('patient.sex')}
@@ -201,12 +201,12 @@ export function ReferralFormPage() {
           </Fieldset>
           <Fieldset legend="Referring physician">
             <SimpleGrid cols={{ base: 1, sm: 2 }}>
-              <TextInput id={fieldId('referringPhysician.name')} label="Referring physician" placeholder="Dr. Example Referrer" required value={form.physicianName} onChange={(e) => set('physicianName', e.currentTarget.value)} error={err('referringPhysician.name')} autoComplete="off" />
+              <TextInput id={fieldId('referringPhysician.name')} label="Referring physician name" placeholder="e.g. Dr. Example Referrer" required value={form.physicianName} onChange={(e) => set('physicianName', e.currentTarget.value)} error={err('referringPhysician.name')} autoComplete="off" />
               <TextInput
                 id={fieldId('referringPhysician.email')}
                 label="Referring physician email"
                 type="email"
-                placeholder="referrer@example.org"
+                placeholder="e.g. referrer@example.org"
                 required
                 value={form.physicianEmail}
                 onChange={(e) => set('physicianEmail', e.currentTarget.value)}

@@ -7,6 +7,7 @@ import { allPages } from '../api.js';
 import type { PatientListItem } from '../api-types.js';
 import { Page } from '../components/page.js';
 import { formatDateTime, label, relativeDays } from '../labels.js';
+import { useLatestRequest } from '../latest.js';
 import { Link } from '../router.js';
 import type { Session } from '../session.js';
 
@@ -15,15 +16,18 @@ export function WaitingPage({ session }: { session: Session }) {
   const [error, setError] = useState<string | null>(null);
   const site = session.site && (NEURORADIOLOGY_SITES as readonly string[]).includes(session.site) ? session.site : undefined;
 
+  const begin = useLatestRequest();
   const refresh = useCallback(async () => {
+    const current = begin();
     try {
       const all = await allPages<PatientListItem>('/patients', { status: 'active', site, limit: '200' });
+      if (!current()) return;
       setItems(all.filter((p) => p.awaiting?.role === 'physician').sort((a, b) => (a.dueAt ?? '9999').localeCompare(b.dueAt ?? '9999')));
       setError(null);
     } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
+      if (current()) setError(err instanceof Error ? err.message : String(err));
     }
-  }, [site]);
+  }, [begin, site]);
 
   useEffect(() => {
     void refresh();

@@ -1,0 +1,287 @@
+// The dashboard in a real browser (Debian's chromium driven by playwright-core) against the real
+// local stack: a coordinator refers a patient, a physician triages it from the board, the board
+// follows the pathway, and an administrator reads the analytics and exports the CSV. Each
+// screen is saved under screenshots/ for a human to look at.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalStackUnderTest } from '../support/local-stack.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const HAS_CHROMIUM = existsSync(CHROMIUM);
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SHOTS = `${ROOT}screenshots`;
+const LAPTOP = { width: 1366, height: 768 };
+const TABLET = { width: 768, height: 1024 };
+const SYNTHETIC = { givenName: 'Testina', familyName: `Synthetica${Date.now().toString(36)}`, mrn: 'SYN424242' };
+
+if (!HAS_CHROMIUM) {
+  console.warn(`Browser tests skipped: no chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH).`);
+}
+
+let stack: LocalStackUnderTest;
+let browser: Browser | undefined;
+
+beforeAll(async () => {
+  // `npm test` builds the dashboard first; a direct vitest run builds it if it never was.
+  if (!existsSync(`${ROOT}web/dist/index.html`)) {
+    execFileSync(process.execPath, [`${ROOT}node_modules/vite/bin/vite.js`, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+  }
+  stack = await LocalStackUnderTest.start();
+  if (HAS_CHROMIUM) {
+    mkdirSync(SHOTS, { recursive: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  }
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+describe('the local server serves the dashboard beside the API', () => {
+  it('answers a page load of any dashboard path with index.html, uncached and with security headers', async () => {
+    for (const path of ['/', '/board', '/patients/01JZZZZZZZZZZZZZZZZZZZZZZZ']) {
+      const res = await fetch(`${stack.apiUrl}${path}`, { headers: { accept: 'text/html' } });
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('content-type')).toContain('text/html');
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(await res.text()).toContain('<div id="root">');
+    }
+  });
+
+  it('keeps API routes first for API calls', async () => {
+    const res = await fetch(`${stack.apiUrl}/patients/01JZZZZZZZZZZZZZZZZZZZZZZZ`);
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as any).error.code).toBe('Unauthorized');
+    const list = await stack.api('GET', '/patients', { role: 'coordinator' });
+    expect(list.status).toBe(200);
+  });
+
+  it('serves hashed assets as immutable and missing files as 404', async () => {
+    const html = await (await fetch(`${stack.apiUrl}/board`, { headers: { accept: 'text/html' } })).text();
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(asset).toBeTruthy();
+    const res = await fetch(`${stack.apiUrl}${asset}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toContain('immutable');
+    expect((await fetch(`${stack.apiUrl}/assets/nope.js`)).status).toBe(404);
+    expect((await fetch(`${stack.apiUrl}/../package.json`)).status).not.toBe(200);
+  });
+
+  it('signs in locally with a token the API accepts, and refuses an unknown role', async () => {
+    const ok = await fetch(`${stack.apiUrl}/local/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ role: 'physician', email: 'doc@example.org', site: 'santa-clara' }),
+    });
+    expect(ok.status).toBe(200);
+    const { token } = (await ok.json()) as { token: string };
+    expect((await stack.api('GET', '/patients', { token })).status).toBe(200);
+    const bad = await fetch(`${stack.apiUrl}/local/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ role: 'root', email: 'x@example.org' }) });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as any).error.issues[0].path).toBe('role');
+    const form = await fetch(`${stack.apiUrl}/local/sign-in`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'role=coordinator' });
+    expect(form.status).toBe(415);
+  });
+});
+
+/** Poll `probe` (e.g. clicking Refresh) until `target` is visible. */
+async function eventually(target: Locator, probe: () => Promise<unknown>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await target.waitFor({ state: 'visible', timeout: 1_500 });
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await probe();
+    }
+  }
+}
+
+async function signIn(context: BrowserContext, role: string, email: string, site = ''): Promise<Page> {
+  const page = await context.newPage();
+  page.on('pageerror', (err) => console.error(`page error (${role}):`, err));
+  await page.goto(`${stack.apiUrl}/`);
+  await page.waitForURL('**/sign-in');
+  await page.getByLabel('Role').selectOption(role);
+  await page.getByLabel('Email').fill(email);
+  if (site) await page.getByLabel('Site').selectOption(site);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('signed-in-as').waitFor();
+  return page;
+}
+
+const shot = (page: Page, name: string, fullPage = true) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage });
+
+describe.skipIf(!HAS_CHROMIUM)('the dashboard in a browser', () => {
+  let caseRef = '';
+  let patientId = '';
+
+  it('lets a coordinator sign in and refer a patient through the form', async () => {
+    const context = await browser!.newContext({ viewport: LAPTOP });
+    const page = await context.newPage();
+    await page.goto(`${stack.apiUrl}/`);
+    await page.waitForURL('**/sign-in');
+    await shot(page, '01-sign-in');
+    await page.close();
+
+    const board = await signIn(context, 'coordinator', 'coordinator@example.org');
+    await board.getByRole('heading', { name: 'Board', level: 1 }).waitFor();
+    await board.getByRole('button', { name: 'New referral' }).click();
+    await board.getByRole('heading', { name: 'New referral', level: 1 }).waitFor();
+
+    // The API's own schema speaks before anything is sent.
+    await board.getByRole('button', { name: 'Send referral' }).click();
+    const summary = board.getByTestId('error-summary');
+    await summary.waitFor();
+    expect(await summary.textContent()).toContain('Given name must not be empty');
+    await shot(board, '02-referral-validation');
+
+    await board.getByLabel('Site').selectOption('santa-clara');
+    await board.getByLabel('Given name').fill(SYNTHETIC.givenName);
+    await board.getByLabel('Family name').fill(SYNTHETIC.familyName);
+    await board.getByLabel('MRN').fill(SYNTHETIC.mrn);
+    await board.getByLabel('Birth date').fill('1984-03-14');
+    await board.getByLabel('Sex').selectOption('female');
+    await board.getByLabel('Referring physician name').fill('Dr. Example Referrer');
+    await board.getByLabel('Referring physician email').fill('referrer@example.org');
+    await board.getByLabel('Symptom onset').fill('2026-05-01');
+    await board.getByLabel('Orthostatic pattern').selectOption('classic_immediate');
+    await board.getByLabel('Baseline HIT-6 (optional)').fill('68');
+    await board.getByRole('button', { name: 'Send referral' }).click();
+
+    const flash = board.getByText(/Referral CSF-\d{4}-\d{6} was received/);
+    await flash.waitFor();
+    caseRef = /CSF-\d{4}-\d{6}/.exec((await flash.textContent()) ?? '')?.[0] ?? '';
+    expect(caseRef).not.toBe('');
+    const card = board.locator(`[data-case-ref="${caseRef}"]`);
+    await eventually(card, () => board.getByRole('button', { name: 'Refresh' }).click());
+    patientId = ((await card.getByRole('link', { name: caseRef }).getAttribute('href')) ?? '').split('/').at(-1) ?? '';
+    expect(patientId).toMatch(/^[0-9A-Z]{26}$/);
+    expect(await board.locator('main').textContent()).not.toContain(SYNTHETIC.familyName);
+    expect(board.url()).not.toContain(SYNTHETIC.familyName);
+    await shot(board, '03-board-coordinator');
+    await context.close();
+  });
+
+  it('lets a physician open the patient from the board, read the recommendation and accept at triage', async () => {
+    expect(patientId, 'the referral test must have created a patient').not.toBe('');
+    const context = await browser!.newContext({ viewport: LAPTOP });
+    const page = await signIn(context, 'physician', 'neuroradiologist@example.org', 'santa-clara');
+    await page.getByRole('heading', { name: 'Waiting on me', level: 1 }).waitFor();
+    await eventually(page.getByRole('link', { name: caseRef }), () => page.getByRole('button', { name: 'Refresh' }).click());
+    await shot(page, '04-waiting-on-me');
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Board' }).click();
+    const card = page.locator(`[data-stage="TRIAGE"] [data-case-ref="${caseRef}"]`);
+    await eventually(card, () => page.getByRole('button', { name: 'Refresh' }).click());
+    await card.getByRole('link', { name: caseRef }).click();
+    await page.waitForURL(`**/patients/${patientId}`);
+    await page.getByRole('heading', { name: /^Recommendation:/ }).waitFor();
+    await page.getByText(SYNTHETIC.familyName).first().waitFor();
+    expect(await page.getByRole('heading', { name: 'Pending decision: Triage' }).isVisible()).toBe(true);
+    expect(await page.locator('section[aria-labelledby="rec-title"]').textContent()).toMatch(/R1/);
+    await shot(page, '05-patient-triage');
+
+    // Accepting without the MRI findings is refused with the schema's message, beside the fields.
+    await page.getByRole('radio', { name: /^Accept/ }).check();
+    await page.getByRole('button', { name: 'Record triage decision' }).click();
+    await page.getByTestId('error-summary').waitFor();
+    expect(await page.getByTestId('error-summary').textContent()).toContain('is required to accept');
+    await shot(page, '06-triage-validation');
+
+    await page.getByLabel('Venous sinus engorgement').check();
+    await page.getByLabel('Pachymeningeal enhancement').check();
+    await page.getByLabel('Suprasellar cistern (mm)').fill('3.5');
+    await page.getByLabel('Prepontine cistern (mm)').fill('4.5');
+    await page.getByLabel('Mamillopontine distance (mm)').fill('6');
+    await page.getByLabel('SLEC on spine MRI').selectOption('present');
+    await page.getByLabel('SLEC location').selectOption('ventral');
+    await page.getByLabel('ICHD-3 7.2.3 criteria').selectOption('met');
+    await page.getByRole('button', { name: 'Record triage decision' }).click();
+    await page.getByText('Triage decision recorded: Accept.').waitFor();
+    await page.getByRole('heading', { name: 'Pending decision: Imaging selection' }).waitFor({ timeout: 20_000 });
+    await page.getByText(/Bern score 8 \/ 9/).waitFor();
+    await shot(page, '07-patient-imaging-selection');
+    await context.close();
+  });
+
+  it('shows the patient in imaging selection on the board, on a laptop and on a tablet', async () => {
+    expect(patientId, 'the referral test must have created a patient').not.toBe('');
+    for (const [name, viewport] of [
+      ['08-board-imaging-selection', LAPTOP],
+      ['09-board-tablet', TABLET],
+    ] as const) {
+      const context = await browser!.newContext({ viewport });
+      const page = await signIn(context, 'coordinator', 'coordinator@example.org');
+      const card = page.locator(`[data-stage="IMAGING_SELECTION"] [data-case-ref="${caseRef}"]`);
+      await eventually(card, () => page.getByRole('button', { name: 'Refresh' }).click());
+      expect(await page.locator(`[data-stage="TRIAGE"] [data-case-ref="${caseRef}"]`).count()).toBe(0);
+      await shot(page, name);
+      await context.close();
+    }
+  });
+
+  it('lets a coordinator put the patient on hold with a reason and resume, by keyboard', async () => {
+    expect(patientId, 'the referral test must have created a patient').not.toBe('');
+    const context = await browser!.newContext({ viewport: LAPTOP });
+    const page = await signIn(context, 'coordinator', 'coordinator@example.org');
+    const card = page.locator(`[data-case-ref="${caseRef}"]`);
+    await card.waitFor();
+    await card.getByRole('button', { name: `Actions for ${caseRef}` }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('menuitem', { name: 'Put on hold' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Hold reason').selectOption('travel');
+    await dialog.getByLabel('Note (optional)').fill('Back in two weeks');
+    await shot(page, '10-hold-dialog', false);
+    await dialog.getByRole('button', { name: 'Put on hold' }).click();
+    await page.getByText(`${caseRef} is on hold.`).waitFor();
+    await card.getByText('On hold: Travel').waitFor();
+    await shot(page, '11-board-on-hold');
+    await card.getByRole('button', { name: `Actions for ${caseRef}` }).click();
+    await page.getByRole('menuitem', { name: 'Resume' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Resume' }).click();
+    await page.getByText(`${caseRef} resumed.`).waitFor();
+    await context.close();
+  });
+
+  it('shows an administrator the charts, downloads the CSV and pages the audit trail', async () => {
+    expect(patientId, 'the referral test must have created a patient').not.toBe('');
+    const context = await browser!.newContext({ viewport: LAPTOP, acceptDownloads: true });
+    const page = await signIn(context, 'administrator', 'administrator@example.org');
+    await page.getByRole('heading', { name: 'Analytics', level: 1 }).waitFor();
+    await page.locator('.recharts-surface').nth(2).waitFor();
+    expect(await page.locator('.recharts-surface').count()).toBeGreaterThanOrEqual(3);
+    await page.getByRole('heading', { name: 'Funnel' }).waitFor();
+    await shot(page, '12-analytics');
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^throughput-\d{4}-\d{2}-\d{4}-\d{2}\.csv$/);
+    const csv = readFileSync(await download.path(), 'utf8');
+    expect(csv.split('\n')[0]).toBe('month,stage,entered,exited,median_days,p90_days,funnel_referrals,funnel_accepted,funnel_myelographies,funnel_localised,funnel_treated,funnel_completed');
+    expect(csv).not.toContain(SYNTHETIC.familyName);
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit trail' }).click();
+    await page.getByRole('heading', { name: 'Audit trail', level: 1 }).waitFor();
+    await page.getByLabel('Patient id').fill(patientId);
+    await page.getByLabel('Per page').selectOption('10');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByText(`Page 1: 10 events for patient ${patientId}`).waitFor();
+    await page.getByRole('cell', { name: 'Referral received' }).waitFor();
+    await shot(page, '13-audit');
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await page.getByText('Page 2:').waitFor();
+    await context.close();
+  });
+});
