@@ -1,12 +1,14 @@
 // The dashboard in a real browser (Debian's chromium driven by playwright-core) against the real
 // local stack: a coordinator refers a patient, a physician triages it from the board, the board
-// follows the pathway, and an administrator reads the analytics and exports the CSV. Each
-// screen is saved under screenshots/ for a human to look at.
+// follows the pathway, and an administrator reads the analytics, exports the CSV and reads the
+// service levels (myelography's service level is shortened to seconds so a case goes overdue
+// without waiting days). Each screen is saved under screenshots/ for a human to look at.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acceptTriage } from '../support/fixtures.js';
 import { LocalStackUnderTest } from '../support/local-stack.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -15,6 +17,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SHOTS = `${ROOT}screenshots`;
 const LAPTOP = { width: 1366, height: 768 };
 const TABLET = { width: 768, height: 1024 };
+const SECOND_IN_DAYS = 1 / 86_400;
 const SYNTHETIC = { givenName: 'Testina', familyName: `Synthetica${Date.now().toString(36)}`, mrn: 'SYN424242' };
 
 if (!HAS_CHROMIUM) {
@@ -29,7 +32,14 @@ beforeAll(async () => {
   if (!existsSync(`${ROOT}web/dist/index.html`)) {
     execFileSync(process.execPath, [`${ROOT}node_modules/vite/bin/vite.js`, 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
   }
-  stack = await LocalStackUnderTest.start();
+  stack = await LocalStackUnderTest.start({
+    // Only myelography is shortened: the patient the screens follow never reaches it.
+    LOCAL_SWEEP_INTERVAL_MS: '300',
+    LOCAL_PATHWAY_CONFIG: JSON.stringify({
+      serviceLevelDays: { MYELOGRAPHY: 2 * SECOND_IN_DAYS },
+      overdue: { reminderAfterDays: 0, escalateAfterDays: 3 * SECOND_IN_DAYS },
+    }),
+  });
   if (HAS_CHROMIUM) {
     mkdirSync(SHOTS, { recursive: true });
     browser = await chromium.launch({
@@ -191,6 +201,12 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard in a browser', () => {
     await page.getByText(SYNTHETIC.familyName).first().waitFor();
     expect(await page.getByRole('heading', { name: 'Pending decision: Triage' }).isVisible()).toBe(true);
     expect(await page.locator('section[aria-labelledby="rec-title"]').textContent()).toMatch(/R1/);
+    // The pathway version the patient runs on, as the record of truth has it.
+    const version = (await stack.store().getPatient(patientId))?.pathwayVersion;
+    expect(version).toMatch(/^\d+$/);
+    const versionBadge = page.getByRole('region', { name: 'Patient and pathway' }).getByTestId('pathway-version');
+    expect(await versionBadge.textContent()).toBe(`v${version}`);
+    expect(await versionBadge.isVisible()).toBe(true);
     await shot(page, '05-patient-triage');
 
     // Accepting without the MRI findings is refused with the schema's message, beside the fields.
@@ -227,6 +243,7 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard in a browser', () => {
       const card = page.locator(`[data-stage="IMAGING_SELECTION"] [data-case-ref="${caseRef}"]`);
       await eventually(card, () => page.getByRole('button', { name: 'Refresh' }).click());
       expect(await page.locator(`[data-stage="TRIAGE"] [data-case-ref="${caseRef}"]`).count()).toBe(0);
+      expect(await card.getByTestId('pathway-version').textContent()).toMatch(/^Pathway v\d+$/);
       await shot(page, name);
       await context.close();
     }
@@ -283,5 +300,81 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard in a browser', () => {
     await page.getByRole('button', { name: 'Next page' }).click();
     await page.getByText('Page 2:').waitFor();
     await context.close();
+  });
+
+  it('shows an administrator the service levels: shares by stage and month, and the overdue list', async () => {
+    expect(patientId, 'the referral test must have created a patient').not.toBe('');
+    const today = new Date().toISOString().slice(0, 10);
+    // Two patients reach myelography, whose service level is two seconds: one is decided late,
+    // the other stays overdue (reminded, then escalated by the sweep).
+    const toMyelography = async () => {
+      const p = await stack.refer();
+      await stack.waitForPending(p.patientId, 'TRIAGE');
+      expect((await stack.api('POST', `/patients/${p.patientId}/decisions`, { role: 'physician', body: acceptTriage() })).status).toBe(202);
+      await stack.waitForPending(p.patientId, 'IMAGING_SELECTION');
+      const technique = (await stack.api('GET', `/patients/${p.patientId}`, { role: 'physician' })).body.recommendation.recommended as string;
+      expect((await stack.api('POST', `/patients/${p.patientId}/decisions`, { role: 'physician', body: { stage: 'IMAGING_SELECTION', outcome: 'confirm', technique } })).status).toBe(202);
+      await stack.waitForPending(p.patientId, 'MYELOGRAPHY');
+      const actions = async () => (await stack.store().patientTimeline(p.patientId)).map((e) => e.action);
+      await stack.waitFor(`${p.caseRef} escalated`, async () => (await actions()).includes('overdue_escalated'), 20_000);
+      return { ...p, technique };
+    };
+    const [late, open] = await Promise.all([toMyelography(), toMyelography()]);
+    const leakFound = { stage: 'MYELOGRAPHY', outcome: 'leak_found', technique: late.technique, performedOn: today, leak: { type: 'ventral_dural_tear', level: 'T7-T8', side: 'ventral', speed: 'fast' } };
+    expect((await stack.api('POST', `/patients/${late.patientId}/decisions`, { role: 'physician', body: leakFound })).status).toBe(202);
+    await stack.waitForPending(late.patientId, 'TREATMENT_PLANNING');
+
+    const context = await browser!.newContext({ viewport: LAPTOP });
+    const page = await signIn(context, 'administrator', 'administrator@example.org');
+    await page.getByRole('heading', { name: 'Analytics', level: 1 }).waitFor();
+    // By keyboard, from the main navigation.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Service levels' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL('**/service-levels');
+    await page.getByRole('heading', { name: 'Service levels', level: 1 }).waitFor();
+    expect(await page.evaluate('document.activeElement?.tagName')).toBe('H1');
+
+    const table = page.getByTestId('sla-table');
+    await table.waitFor();
+    const myelography = table.locator('tr[data-stage="MYELOGRAPHY"]');
+    expect(await myelography.locator('td').allTextContents()).toEqual([expect.any(String), 'Myelography', '1', '0', '0%', expect.stringMatching(/^\d+ d$/), expect.stringMatching(/^\d+ d$/)]);
+    expect(await table.locator('tr[data-stage="TRIAGE"] td').nth(4).textContent()).toBe('100%');
+    expect(await page.locator('.recharts-wrapper').count()).toBe(2);
+
+    const overdue = page.getByTestId('overdue-table');
+    const row = overdue.locator(`tr[data-case-ref="${open.caseRef}"]`);
+    await row.waitFor();
+    const cells = await row.locator('td').allTextContents();
+    expect(cells.slice(0, 3)).toEqual([open.caseRef, 'Myelography', 'Santa Clara']);
+    expect(cells[4]).toMatch(/^\d+ (min|hours?|days?)$/);
+    expect(await row.getByRole('link', { name: open.caseRef, exact: true }).getAttribute('href')).toBe(`/patients/${open.patientId}`);
+    expect(await overdue.locator(`tr[data-case-ref="${late.caseRef}"]`).count()).toBe(0);
+    expect(await page.locator('main').textContent()).not.toContain('Synthetica');
+    await shot(page, '14-service-levels');
+
+    // The stage filter narrows the monthly chart; a range that ends before it starts is refused.
+    await page.getByLabel('Stage', { exact: true }).selectOption('MYELOGRAPHY');
+    await page.getByText('Share of decisions made by their due date, per month, at myelography.').waitFor();
+    await page.getByLabel('From month').fill('2026-12');
+    await page.getByLabel('To month').fill('2026-01');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.getByText('To must not be before from').waitFor();
+
+    // The overdue case's own events, with the sweep's reminder and escalation in words.
+    await row.getByRole('link', { name: `Audit trail of ${open.caseRef}` }).click();
+    await page.getByRole('heading', { name: 'Audit trail', level: 1 }).waitFor();
+    expect(await page.getByLabel('Patient id').inputValue()).toBe(open.patientId);
+    await page.getByRole('cell', { name: 'Overdue reminder sent' }).waitFor();
+    await page.getByRole('cell', { name: 'Overdue, escalated to site lead' }).waitFor();
+    await shot(page, '15-audit-overdue');
+    await context.close();
+
+    const tablet = await browser!.newContext({ viewport: TABLET });
+    const onTablet = await signIn(tablet, 'administrator', 'administrator@example.org');
+    await onTablet.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Service levels' }).click();
+    await onTablet.getByTestId('overdue-table').waitFor();
+    expect(await onTablet.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    await shot(onTablet, '16-service-levels-tablet');
+    await tablet.close();
   });
 });

@@ -15,6 +15,8 @@ export interface PatientListItem {
   readonly overdue: boolean;
   readonly awaiting: { readonly stage: DecisionStage; readonly role: Role } | null;
   readonly hold?: Hold | null;
+  /** The Step Functions version the patient's pathway runs on. */
+  readonly pathwayVersion?: string;
 }
 
 export interface Hold {
@@ -98,6 +100,7 @@ export interface PatientDetail {
   readonly overdue: boolean;
   readonly awaiting: PatientListItem['awaiting'];
   readonly hold: Hold | null;
+  readonly pathwayVersion?: string;
   readonly pendingDecision: PendingDecision | null;
   readonly recommendation: Recommendation | null;
   readonly clinical: ClinicalHistory;
@@ -107,4 +110,31 @@ export interface PatientDetail {
 export interface Page<T> {
   readonly items: T[];
   readonly nextToken: string | null;
+}
+
+/** GET /metrics/sla (functions/app/sla-report.ts). */
+export interface SlaRow {
+  readonly month: string;
+  readonly stage: DecisionStage;
+  readonly decisions: number;
+  readonly withinServiceLevel: number;
+  readonly shareWithinServiceLevel: number | null;
+  readonly medianProgramDrivenDays: number | null;
+  readonly medianPatientDrivenDays: number | null;
+}
+
+export interface OverdueItem {
+  readonly patientId: string;
+  readonly caseRef: string;
+  readonly stage: DecisionStage;
+  readonly site: string;
+  readonly dueAt: string | null;
+  readonly awaiting: PatientListItem['awaiting'];
+}
+
+export interface SlaReport {
+  readonly from: string;
+  readonly to: string;
+  readonly rows: readonly SlaRow[];
+  readonly overdue: readonly OverdueItem[];
 }

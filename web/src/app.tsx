@@ -17,6 +17,7 @@ import { signOut, useSession, type Session } from './session.js';
 
 // Recharts is only needed by administrators: load it with their screen.
 const AnalyticsPage = lazy(async () => ({ default: (await import('./pages/analytics.js')).AnalyticsPage }));
+const ServiceLevelsPage = lazy(async () => ({ default: (await import('./pages/service-levels.js')).ServiceLevelsPage }));
 
 const NAV: Record<Role, readonly { to: string; text: string }[]> = {
   coordinator: [
@@ -30,6 +31,7 @@ const NAV: Record<Role, readonly { to: string; text: string }[]> = {
   ],
   administrator: [
     { to: '/analytics', text: 'Analytics' },
+    { to: '/service-levels', text: 'Service levels' },
     { to: '/audit', text: 'Audit trail' },
   ],
 };
@@ -52,6 +54,8 @@ function screenFor(path: string, session: Session): Screen | null {
       return { roles: ['physician'], render: () => <WaitingPage session={session} /> };
     case '/analytics':
       return { roles: ['administrator'], render: () => <AnalyticsPage /> };
+    case '/service-levels':
+      return { roles: ['administrator'], render: () => <ServiceLevelsPage /> };
     case '/audit':
       return { roles: ['administrator'], render: () => <AuditPage /> };
     default:

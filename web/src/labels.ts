@@ -1,5 +1,7 @@
 // Human labels for the contract's vocabulary and dates. Values stay as the API spells them;
 // only what is shown changes.
+import type { AuditAction } from '../../functions/domain/vocabulary.js';
+
 const ACRONYMS: Record<string, string> = {
   ctm: 'CTM',
   dsm: 'DSM',
@@ -47,6 +49,38 @@ export function label(value: string | null | undefined): string {
     .join(' ');
 }
 
+/** What each audit action reads as in the timeline and the audit trail. */
+const ACTIONS: Record<AuditAction, string> = {
+  referral_received: 'Referral received',
+  stage_entered: 'Stage entered',
+  recommendation_made: 'Recommendation made',
+  decision_recorded: 'Decision recorded',
+  notification_sent: 'Notification sent',
+  notification_failed: 'Notification failed',
+  hold_started: 'Hold started',
+  hold_ended: 'Hold ended',
+  withdrawn: 'Withdrawn',
+  status_changed: 'Status changed',
+  record_viewed: 'Record viewed',
+  pathway_failed: 'Pathway failed',
+  reminder_sent: 'Overdue reminder sent',
+  overdue_escalated: 'Overdue, escalated to site lead',
+  execution_continued: 'Pathway continued in a new execution',
+};
+
+export function actionLabel(action: string): string {
+  return (ACTIONS as Record<string, string | undefined>)[action] ?? label(action);
+}
+
+/** "v2" for pathway version "2"; null when the record names none. */
+export function versionLabel(version: string | null | undefined): string | null {
+  if (!version || version === 'undefined') return null;
+  return /^\d+$/.test(version) ? `v${version}` : version;
+}
+
+/** Why a version is shown: a patient stays on the pathway definition it started with. */
+export const VERSION_HINT = 'The pathway definition this patient runs on. New referrals start on the newest; patients already on the pathway finish on theirs.';
+
 export const options = (values: readonly string[]) => values.map((v) => ({ value: v, label: label(v) }));
 
 const dateTime = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short' });
@@ -56,6 +90,14 @@ export function formatDateTime(iso: string | null | undefined): string {
   if (!iso) return '—';
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : dateTime.format(d);
+}
+
+const timeOnly = new Intl.DateTimeFormat('en-US', { timeStyle: 'short' });
+
+export function formatTime(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '' : timeOnly.format(d);
 }
 
 export function formatDate(iso: string | null | undefined): string {
@@ -72,14 +114,18 @@ export function detailValue(v: unknown): string {
   return String(v);
 }
 
+/** "3 days", "5 hours", "12 min" for a length of time. */
+export function duration(ms: number): string {
+  const abs = Math.abs(ms);
+  const [n, unit] = abs < 3_600_000 ? [Math.max(1, Math.round(abs / 60_000)), 'min'] : abs < 86_400_000 ? [Math.round(abs / 3_600_000), 'hour'] : [Math.round(abs / 86_400_000), 'day'];
+  return unit === 'min' ? `${n} min` : `${n} ${unit}${n === 1 ? '' : 's'}`;
+}
+
 /** "in 3 days", "2 days ago", "in 5 hours", "12 min ago" for a due date. */
 export function relativeDays(iso: string | null | undefined, now = Date.now()): string {
   if (!iso) return '';
   const ms = Date.parse(iso) - now;
-  const abs = Math.abs(ms);
-  const [n, unit] = abs < 3_600_000 ? [Math.max(1, Math.round(abs / 60_000)), 'min'] : abs < 86_400_000 ? [Math.round(abs / 3_600_000), 'hour'] : [Math.round(abs / 86_400_000), 'day'];
-  const amount = unit === 'min' ? `${n} min` : `${n} ${unit}${n === 1 ? '' : 's'}`;
-  return ms >= 0 ? `in ${amount}` : `${amount} ago`;
+  return ms >= 0 ? `in ${duration(ms)}` : `${duration(ms)} ago`;
 }
 
 export const todayIso = (): string => {

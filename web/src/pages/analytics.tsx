@@ -1,14 +1,13 @@
 // Administrator analytics from GET /metrics/throughput (pre-aggregated counters, no PHI): the
 // funnel, time in stage, monthly throughput, localisation yield and outcomes, plus the CSV.
-import { Alert, Button, Group, NativeSelect, Paper, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
-import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { Alert, Button, NativeSelect, SimpleGrid, Stack, Table, Text } from '@mantine/core';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, LabelList, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { throughputQuerySchema } from '../../../functions/domain/schemas.js';
 import { FOLLOW_UP_VISITS } from '../../../functions/domain/vocabulary.js';
 import { ApiFailure, apiJson, apiRequest, queryString } from '../api.js';
 import type { ThroughputReport } from '../api-types.js';
 import { Page } from '../components/page.js';
-import { zodIssues } from '../form-issues.js';
+import { ChartCard, COLORS, defaultRange, MonthRangeForm } from '../components/report.js';
 import { label } from '../labels.js';
 import { useLatestRequest } from '../latest.js';
 
@@ -21,38 +20,13 @@ const FUNNEL = [
   ['completed', 'Completed'],
 ] as const;
 
-// Colour-blind-safe palette (Okabe-Ito), dark enough for text contrast on white.
-const COLORS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#6b5a00', '#000000'];
-
-const monthOf = (d: Date) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}`;
-function defaultRange(): { from: string; to: string } {
-  const now = new Date();
-  return { from: monthOf(new Date(now.getFullYear(), now.getMonth() - 11, 1)), to: monthOf(now) };
-}
-
-function ChartCard({ title, description, children }: { title: string; description: string; children: ReactNode }) {
-  const id = `chart-${title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
-  return (
-    <Paper withBorder radius="md" p="md" component="section" aria-labelledby={id} aria-describedby={`${id}-desc`}>
-      <Title order={2} fz="lg" id={id}>
-        {title}
-      </Title>
-      <Text size="xs" c="dark.4" id={`${id}-desc`} mb="sm">
-        {description}
-      </Text>
-      {children}
-    </Paper>
-  );
-}
-
 const days = (n: number | null) => (n === null ? '—' : `${n} d`);
 
 export function AnalyticsPage() {
-  const [range, setRange] = useState(defaultRange);
-  const [applied, setApplied] = useState(range);
+  const [initial] = useState(defaultRange);
+  const [applied, setApplied] = useState(initial);
   const [report, setReport] = useState<ThroughputReport | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [rangeError, setRangeError] = useState<string | null>(null);
   const [visit, setVisit] = useState('');
   const [downloading, setDownloading] = useState(false);
   const [downloaded, setDownloaded] = useState<string | null>(null);
@@ -76,17 +50,6 @@ export function AnalyticsPage() {
   useEffect(() => {
     void load(applied);
   }, [applied, load]);
-
-  const apply = () => {
-    const parsed = throughputQuerySchema.safeParse(range);
-    if (!parsed.success) {
-      const i = zodIssues(parsed.error)[0];
-      setRangeError(i ? `${i.path === 'to' ? 'To' : 'From'} ${i.message}` : 'The range is invalid.');
-      return;
-    }
-    setRangeError(null);
-    setApplied({ ...range });
-  };
 
   const downloadCsv = async () => {
     setDownloading(true);
@@ -162,27 +125,16 @@ export function AnalyticsPage() {
         </Button>
       }
     >
-      <Paper withBorder p="sm" radius="md" component="section" aria-label="Date range">
-        <form
-          noValidate
-          onSubmit={(e) => {
-            e.preventDefault();
-            apply();
-          }}
-        >
-          <Group align="flex-end" gap="sm" wrap="wrap">
-            <TextInput label="From month" type="month" value={range.from} onChange={(e) => { const v = e.currentTarget.value; setRange((r) => ({ ...r, from: v })); }} error={rangeError?.startsWith('From') ? rangeError : undefined} />
-            <TextInput label="To month" type="month" value={range.to} onChange={(e) => { const v = e.currentTarget.value; setRange((r) => ({ ...r, to: v })); }} error={rangeError?.startsWith('To') ? rangeError : undefined} />
-            <Button type="submit" variant="default">
-              Show
-            </Button>
-            <Text size="sm" c="dark.4" aria-live="polite">
-              {report ? `${report.from} to ${report.to}: ${report.totals.funnel.referrals} referral${report.totals.funnel.referrals === 1 ? '' : 's'}` : ''}
-              {downloaded ? ` · Downloaded ${downloaded}` : ''}
-            </Text>
-          </Group>
-        </form>
-      </Paper>
+      <MonthRangeForm
+        initial={initial}
+        onApply={setApplied}
+        status={
+          <>
+            {report ? `${report.from} to ${report.to}: ${report.totals.funnel.referrals} referral${report.totals.funnel.referrals === 1 ? '' : 's'}` : ''}
+            {downloaded ? ` · Downloaded ${downloaded}` : ''}
+          </>
+        }
+      />
       {error ? (
         <Alert color="red" role="alert" title="Analytics could not be loaded">
           {error}

@@ -1,5 +1,5 @@
-// The audit trail (administrators): filter by patient id and date range, page through with the
-// API's nextToken. Filters are checked with the API's auditQuerySchema first.
+// The audit trail (administrators): filter by patient id (also from ?patientId=) and date range,
+// page through with the API's nextToken. Filters are checked with the API's auditQuerySchema first.
 import { Alert, Button, Group, NativeSelect, Paper, Table, Text, TextInput } from '@mantine/core';
 import { useCallback, useEffect, useState } from 'react';
 import { auditQuerySchema } from '../../../functions/domain/schemas.js';
@@ -7,7 +7,7 @@ import { ApiFailure, apiJson, queryString, type Issue } from '../api.js';
 import type { AuditEvent, Page as ApiPage } from '../api-types.js';
 import { Page } from '../components/page.js';
 import { fieldErrors, fieldMessage, zodIssues } from '../form-issues.js';
-import { detailValue, formatDateTime, label } from '../labels.js';
+import { actionLabel, detailValue, formatDateTime, label } from '../labels.js';
 import { useLatestRequest } from '../latest.js';
 
 interface Filters {
@@ -27,6 +27,12 @@ function toQuery(f: Filters): Record<string, string | undefined> {
   };
 }
 
+/** A patient id handed over in the address (the service-levels page links here with one). */
+function patientIdFromAddress(): string {
+  const id = new URLSearchParams(location.search).get('patientId') ?? '';
+  return /^[0-9A-Z]{26}$/.test(id) ? id : '';
+}
+
 function detailsText(details: Record<string, unknown> | undefined): string {
   if (!details) return '';
   return Object.entries(details)
@@ -35,7 +41,7 @@ function detailsText(details: Record<string, unknown> | undefined): string {
 }
 
 export function AuditPage() {
-  const [filters, setFilters] = useState<Filters>({ patientId: '', from: '', to: '', limit: '50' });
+  const [filters, setFilters] = useState<Filters>(() => ({ patientId: patientIdFromAddress(), from: '', to: '', limit: '50' }));
   const [applied, setApplied] = useState<Filters>(filters);
   // tokens[i] opens page i (tokens[0] is the first page, no token).
   const [tokens, setTokens] = useState<(string | null)[]>([null]);
@@ -146,7 +152,7 @@ export function AuditPage() {
                   {page.items.map((e, i) => (
                     <Table.Tr key={`${e.at}-${i}`}>
                       <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatDateTime(e.at)}</Table.Td>
-                      <Table.Td>{label(e.action)}</Table.Td>
+                      <Table.Td>{actionLabel(e.action)}</Table.Td>
                       {byPatient ? null : (
                         <Table.Td>
                           {e.patientId ? (

@@ -10,7 +10,7 @@ import { PatientFlags } from '../components/badges.js';
 import { Page } from '../components/page.js';
 import { PatientActions } from '../components/patient-actions.js';
 import { clearFlash, useFlash } from '../flash.js';
-import { formatDate, formatDateTime, label, relativeDays } from '../labels.js';
+import { formatDate, formatDateTime, label, relativeDays, VERSION_HINT, versionLabel } from '../labels.js';
 import { useLatestRequest } from '../latest.js';
 import { Link, navigate } from '../router.js';
 import type { Session } from '../session.js';
@@ -26,6 +26,8 @@ interface Filters {
 }
 
 const byDue = (a: PatientListItem, b: PatientListItem) => (a.dueAt ?? '9999').localeCompare(b.dueAt ?? '9999') || a.caseRef.localeCompare(b.caseRef);
+
+const waitingOn = (p: PatientListItem) => (p.awaiting && p.status === 'active' ? `Waiting on the ${p.awaiting.role}` : '');
 
 async function loadBoard(f: Filters): Promise<PatientListItem[]> {
   const statuses = f.status === 'open' ? ['active', 'on_hold'] : f.status === 'all' ? [undefined] : [f.status];
@@ -186,10 +188,17 @@ export function BoardPage({ session }: { session: Session }) {
                           {label(p.site)}
                           {p.dueAt && (p.status === 'active' || p.status === 'on_hold') ? ` · Due ${formatDate(p.dueAt)} (${relativeDays(p.dueAt)})` : ''}
                         </Text>
-                        {p.awaiting && p.status === 'active' ? (
-                          <Text size="xs" c="dark.4">
-                            Waiting on the {p.awaiting.role}
-                          </Text>
+                        {waitingOn(p) || versionLabel(p.pathwayVersion) ? (
+                          <Group justify="space-between" gap={4} wrap="nowrap">
+                            <Text size="xs" c="dark.4">
+                              {waitingOn(p)}
+                            </Text>
+                            {versionLabel(p.pathwayVersion) ? (
+                              <Text size="xs" c="dark.4" title={VERSION_HINT} data-testid="pathway-version" style={{ whiteSpace: 'nowrap' }}>
+                                Pathway {versionLabel(p.pathwayVersion)}
+                              </Text>
+                            ) : null}
+                          </Group>
                         ) : null}
                         <PatientFlags status={p.status} overdue={p.overdue} hold={p.hold ?? null} />
                       </Paper>

@@ -9,7 +9,7 @@ import type { PatientDetail, Recommendation, TimelineEvent } from '../api-types.
 import { PatientFlags, StageBadge, StatusBadge } from '../components/badges.js';
 import { Page } from '../components/page.js';
 import { PatientActions } from '../components/patient-actions.js';
-import { detailValue, formatDate, formatDateTime, label, relativeDays } from '../labels.js';
+import { actionLabel, detailValue, formatDate, formatDateTime, label, relativeDays, VERSION_HINT, versionLabel } from '../labels.js';
 import { Link } from '../router.js';
 import type { Session } from '../session.js';
 import { DecisionForm } from './decision-form.js';
@@ -146,7 +146,7 @@ function Timeline({ events }: { events: readonly TimelineEvent[] }) {
             {shown.map((e, i) => (
               <Table.Tr key={`${e.at}-${i}`}>
                 <Table.Td>{formatDateTime(e.at)}</Table.Td>
-                <Table.Td>{label(e.action)}</Table.Td>
+                <Table.Td>{actionLabel(e.action)}</Table.Td>
                 <Table.Td>{label(e.stage)}</Table.Td>
                 <Table.Td style={{ overflowWrap: 'anywhere' }}>{actorText(e)}</Table.Td>
                 <Table.Td style={{ overflowWrap: 'anywhere' }}>{detailsText(e.details)}</Table.Td>
@@ -273,6 +273,7 @@ export function PatientPage({ patientId, session }: { patientId: string; session
   const pending = p.pendingDecision;
   const mayDecide = pending ? DECIDERS[pending.stage].includes(session.role) : false;
   const name = `${p.patient.givenName} ${p.patient.familyName}`;
+  const version = versionLabel(p.pathwayVersion);
 
   return (
     <Page
@@ -322,6 +323,16 @@ export function PatientPage({ patientId, session }: { patientId: string; session
             <Badge color="red" variant="outline">
               Urgent
             </Badge>
+          ) : null}
+          {version ? (
+            <>
+              <Text fw={600} ml="sm">
+                Pathway
+              </Text>
+              <Badge variant="outline" color="gray.7" radius="sm" tt="none" data-testid="pathway-version" title={VERSION_HINT}>
+                {version}
+              </Badge>
+            </>
           ) : null}
         </Group>
         <Grid gap="sm" component="dl" m={0}>

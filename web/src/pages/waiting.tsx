@@ -6,7 +6,7 @@ import { NEURORADIOLOGY_SITES } from '../../../functions/domain/vocabulary.js';
 import { allPages } from '../api.js';
 import type { PatientListItem } from '../api-types.js';
 import { Page } from '../components/page.js';
-import { formatDateTime, label, relativeDays } from '../labels.js';
+import { formatDateTime, label, relativeDays, VERSION_HINT, versionLabel } from '../labels.js';
 import { useLatestRequest } from '../latest.js';
 import { Link } from '../router.js';
 import type { Session } from '../session.js';
@@ -72,6 +72,9 @@ export function WaitingPage({ session }: { session: Session }) {
                   <Table.Th scope="col">Due</Table.Th>
                   <Table.Th scope="col">Site</Table.Th>
                   <Table.Th scope="col">In stage since</Table.Th>
+                  <Table.Th scope="col" title={VERSION_HINT}>
+                    Pathway
+                  </Table.Th>
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
@@ -97,6 +100,7 @@ export function WaitingPage({ session }: { session: Session }) {
                     </Table.Td>
                     <Table.Td>{label(p.site)}</Table.Td>
                     <Table.Td>{formatDateTime(p.stageEnteredAt)}</Table.Td>
+                    <Table.Td>{versionLabel(p.pathwayVersion) ?? '—'}</Table.Td>
                   </Table.Tr>
                 ))}
               </Table.Tbody>
