@@ -14,9 +14,11 @@ import {
   ClientAttributes,
   FeaturePlan,
   Mfa,
+  OAuthScope,
   StandardThreatProtectionMode,
   StringAttribute,
   UserPool,
+  UserPoolClientIdentityProvider,
 } from 'aws-cdk-lib/aws-cognito';
 import { Grant, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -36,7 +38,9 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { DEFAULT_CONFIG, pathwayConfigSchema, type PathwayConfig } from '../functions/domain/config.js';
+import { DashboardHosting } from './dashboard-hosting.js';
 import { DataStores } from './data-stores.js';
+import { nagResource } from './nag-finding.js';
 import { ManagedPolicyRole, PathwayFunction, PROJECT_ROOT } from './pathway-function.js';
 
 export const DEFAULT_DEFINITION_PATH = path.join(PROJECT_ROOT, 'statemachines', 'care-pathway.asl.json');
@@ -44,6 +48,12 @@ export const DEFAULT_DEFINITION_PATH = path.join(PROJECT_ROOT, 'statemachines', 
 export interface CarePathwayStackProps extends StackProps {
   /** Absolute path of the ASL definition. @default statemachines/care-pathway.asl.json */
   readonly definitionPath?: string;
+  /**
+   * Folder of the dashboard build (`npm run build:web`), absolute or relative to the project root.
+   * Synth never builds it: when it holds no index.html, a placeholder page saying so is deployed.
+   * @default context `dashboardAssetPath`, else `web/dist`
+   */
+  readonly dashboardAssetPath?: string;
 }
 
 /** The state machine alias new referrals start through; it routes to the newest published version. */
@@ -88,12 +98,25 @@ export function loadDefinition(definitionPath: string, substitutions: Readonly<R
   return asl;
 }
 
+/** A string from CDK context (`-c key=value` or cdk.json), or the fallback. */
+function contextString(scope: Construct, key: string, fallback: string): string;
+function contextString(scope: Construct, key: string): string | undefined;
+function contextString(scope: Construct, key: string, fallback?: string): string | undefined {
+  const value: unknown = scope.node.tryGetContext(key);
+  return typeof value === 'string' && value.length > 0 ? value : fallback;
+}
+
+/** A list from CDK context: a JSON array in cdk.json, or `a,b` on the command line. */
+function contextList(scope: Construct, key: string): string[] | undefined {
+  const value: unknown = scope.node.tryGetContext(key);
+  const items = Array.isArray(value) ? value.map(String) : typeof value === 'string' ? value.split(',') : [];
+  const list = items.map((item) => item.trim()).filter((item) => item.length > 0);
+  return list.length > 0 ? list : undefined;
+}
+
 /** The configuration the functions run with: defaults, plus the addresses of this deployment. */
 function deploymentConfig(scope: Construct): PathwayConfig {
-  const context = (key: string, fallback: string): string => {
-    const value: unknown = scope.node.tryGetContext(key);
-    return typeof value === 'string' && value.length > 0 ? value : fallback;
-  };
+  const context = (key: string, fallback: string): string => contextString(scope, key, fallback);
   return pathwayConfigSchema.parse({
     ...DEFAULT_CONFIG,
     appBaseUrl: context('appBaseUrl', 'https://csf-leak-pathway.example.org'),
@@ -106,6 +129,7 @@ export class CarePathwayStack extends Stack {
   readonly stateMachine: StateMachine;
   readonly api: HttpApi;
   readonly userPool: UserPool;
+  readonly dashboard: DashboardHosting;
   readonly alarmTopic: Topic;
   readonly functions: Readonly<Record<string, PathwayFunction>>;
 
@@ -329,9 +353,38 @@ export class CarePathwayStack extends Stack {
     ] as const) {
       this.userPool.addGroup(groupId, { groupName });
     }
+    // The hosted UI, where the dashboard sends users to sign in (authorization code with PKCE).
+    const authDomain = this.userPool.addDomain('HostedUiDomain', {
+      cognitoDomain: { domainPrefix: contextString(this, 'authDomainPrefix', 'csf-leak-pathway-example') },
+    });
+    const authHost = `${authDomain.domainName}.auth.${this.region}.amazoncognito.com`;
+
+    // ---------------------------------------------------------------- dashboard
+    this.dashboard = new DashboardHosting(this, 'Dashboard', {
+      assetPath: props.dashboardAssetPath ?? contextString(this, 'dashboardAssetPath', 'web/dist'),
+      connectOrigins: [
+        // Not the API's own origin: its CORS allow-list names this distribution, and CloudFormation
+        // cannot create two resources that each reference the other. The region's execute-api
+        // hosts are as narrow as the template can say.
+        `https://*.execute-api.${this.region}.${this.urlSuffix}`,
+        // The hosted UI's token endpoint, and the Cognito API for SRP sign-in and token refresh.
+        `https://${authHost}`,
+        `https://cognito-idp.${this.region}.${this.urlSuffix}`,
+      ],
+      logEncryptionKey: logsKey,
+      allowedCountries: contextList(this, 'dashboardAllowedCountries'),
+      webAclArn: contextString(this, 'dashboardWebAclArn'),
+    });
+
     const client = this.userPool.addClient('DashboardClient', {
       authFlows: { userSrp: true },
-      disableOAuth: true,
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE],
+        callbackUrls: [`${this.dashboard.url}/`],
+        logoutUrls: [`${this.dashboard.url}/signed-out`],
+      },
+      supportedIdentityProviders: [UserPoolClientIdentityProvider.COGNITO],
       generateSecret: false,
       preventUserExistenceErrors: true,
       accessTokenValidity: Duration.hours(1),
@@ -355,7 +408,7 @@ export class CarePathwayStack extends Stack {
       createDefaultStage: false,
       defaultAuthorizer: authorizer,
       corsPreflight: {
-        allowOrigins: [config.appBaseUrl.replace(/\/$/, '')],
+        allowOrigins: [config.appBaseUrl.replace(/\/$/, ''), this.dashboard.url],
         allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST],
         allowHeaders: ['authorization', 'content-type'],
         maxAge: Duration.hours(1),
@@ -458,9 +511,20 @@ export class CarePathwayStack extends Stack {
       DescribeExecution: workflow.continuePathway,
     });
 
+    // The dashboard and the addresses it discovers from /config.json, once the API stage exists.
+    this.dashboard.deploy({
+      apiUrl: stage.url,
+      userPoolId: this.userPool.userPoolId,
+      clientId: client.userPoolClientId,
+      authDomain: authHost,
+      region: this.region,
+    });
+
     new CfnOutput(this, 'ApiUrl', { value: stage.url });
+    new CfnOutput(this, 'DashboardUrl', { value: `${this.dashboard.url}/` });
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: client.userPoolClientId });
+    new CfnOutput(this, 'AuthDomain', { value: authHost });
     new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachineArn });
   }
 
@@ -506,7 +570,7 @@ export class CarePathwayStack extends Stack {
     }
     for (const [action, f] of Object.entries(executionGrantees)) {
       Validations.of(f.role.grantsPolicy).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${this.nagResource(executionsArn)}]`,
+        id: `AwsSolutions-IAM5[Resource::${nagResource(this, executionsArn)}]`,
         reason:
           `Executions are named per patient (and per continuation) at run time, so ${action} can only be scoped to the ` +
           'executions of this one state machine, which is what the wildcard after its name does.',
@@ -520,27 +584,11 @@ export class CarePathwayStack extends Stack {
     });
     for (const f of workflowFunctions) {
       Validations.of(stateMachineRole.grantsPolicy).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${this.nagResource(f.function.functionArn)}:*]`,
+        id: `AwsSolutions-IAM5[Resource::${nagResource(this, f.function.functionArn)}:*]`,
         reason:
           'grantInvoke also allows qualified ARNs (versions and aliases) of this one workflow function; the wildcard ' +
           'never reaches another function.',
       });
     }
-  }
-
-  /** An ARN as cdk-nag prints it in a finding id: intrinsics flattened to `<LogicalId.Attr>` / `<Ref>`. */
-  private nagResource(arn: string): string {
-    const flatten = (node: unknown): string => {
-      if (typeof node === 'string') return node;
-      const o = node as Record<string, unknown>;
-      if (o['Fn::Join']) {
-        const [delimiter, parts] = o['Fn::Join'] as [string, unknown[]];
-        return parts.map(flatten).join(delimiter);
-      }
-      if (o['Fn::GetAtt']) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
-      if (o.Ref) return `<${String(o.Ref)}>`;
-      return JSON.stringify(node);
-    };
-    return flatten(this.resolve(arn));
   }
 }

@@ -1,13 +1,15 @@
 // What the cloud deployment promises, asserted on the synthesized template: one synth per file
 // (bundling eleven handlers is the slow part), then one behaviour per test.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_TABLE, PATHWAY_TABLE } from '../../functions/store/table-layout.js';
 import { CarePathwayStack, loadDefinition } from '../../lib/care-pathway-stack.js';
+import { DASHBOARD_PLACEHOLDER_PATH, DashboardHosting, dashboardAssetDirectory } from '../../lib/dashboard-hosting.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
@@ -32,23 +34,34 @@ const WORKFLOW_FUNCTIONS = ['PersistTransition', 'NotifyTeam', 'AwaitDecision', 
 const API_FUNCTIONS = ['Referrals', 'Decisions', 'PatientActions', 'Queries', 'Admin'];
 const ALL_FUNCTIONS = [...WORKFLOW_FUNCTIONS, ...API_FUNCTIONS, 'OverdueSweep'];
 
+let app: App;
 let template: Template;
 let resources: Record<string, Resource>;
 
+/** A stand-in for `npm run build:web`: the tests do not depend on the real dashboard build. */
+function fakeDashboardBuild(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'dashboard-build-'));
+  writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>dashboard under test</title>');
+  return dir;
+}
+
 beforeAll(() => {
-  const app = new App({
+  app = new App({
     context: {
       appBaseUrl: 'https://pathway.test.example.org',
       mailFrom: 'pathway@mail.example.org',
+      authDomainPrefix: 'csf-pathway-under-test',
       // The template does not depend on bundle contents; nag.test.ts bundles the real app.
       'aws:cdk:bundling-stacks': [],
     },
   });
-  template = Template.fromStack(new CarePathwayStack(app, 'CarePathwayUnderTest'));
+  template = Template.fromStack(new CarePathwayStack(app, 'CarePathwayUnderTest', { dashboardAssetPath: fakeDashboardBuild() }));
   resources = template.toJSON().Resources as Record<string, Resource>;
 });
 
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+/** The functions of the pathway: every Lambda function but CDK's BucketDeployment helper. */
+const pathwayFunctions = () => ofType('AWS::Lambda::Function').filter(([id]) => !id.startsWith('CustomCDKBucketDeployment'));
 const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 const logicalIdOf = (construct: string, type: string): string => {
   const match = ofType(type).find(([id]) => id.startsWith(construct));
@@ -309,8 +322,10 @@ describe('access to the audit trail', () => {
 
 describe('the functions', () => {
   it('all eleven run on ARM64 with active tracing, source maps, and the pathway environment', () => {
-    const functions = ofType('AWS::Lambda::Function');
+    const functions = pathwayFunctions();
     expect(functions).toHaveLength(ALL_FUNCTIONS.length);
+    // The only other function is CDK's deploy-time helper that uploads the dashboard.
+    expect(ofType('AWS::Lambda::Function').length - functions.length).toBe(1);
     for (const fn of ALL_FUNCTIONS) expect(() => logicalIdOf(`${fn}Function`, 'AWS::Lambda::Function'), fn).not.toThrow();
     for (const [id, fn] of functions) {
       expect(fn.Properties, id).toMatchObject({
@@ -331,7 +346,7 @@ describe('the functions', () => {
   });
 
   it('get the deployment addresses in PATHWAY_CONFIG from CDK context', () => {
-    const [, fn] = ofType('AWS::Lambda::Function')[0] as [string, Resource];
+    const [, fn] = pathwayFunctions()[0] as [string, Resource];
     const config = JSON.parse((fn.Properties.Environment as { Variables: { PATHWAY_CONFIG: string } }).Variables.PATHWAY_CONFIG);
     expect(config).toMatchObject({ appBaseUrl: 'https://pathway.test.example.org', mailFrom: 'pathway@mail.example.org' });
     template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'mail.example.org' });
@@ -465,3 +480,229 @@ describe('alarms', () => {
     for (const alarm of alarms()) expect(alarm.AlarmActions).toEqual([{ Ref: topicId() }]);
   });
 });
+
+describe('the dashboard', () => {
+  /** A template value as text, intrinsics written out as `<Ref>` and `<LogicalId.Attr>`. */
+  const text = (value: unknown): string => {
+    if (typeof value === 'string') return value;
+    const o = value as Record<string, unknown>;
+    if (o['Fn::Join']) {
+      const [delimiter, parts] = o['Fn::Join'] as [string, unknown[]];
+      return parts.map(text).join(delimiter);
+    }
+    if (o['Fn::GetAtt']) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
+    if (o.Ref) return `<${String(o.Ref)}>`;
+    return JSON.stringify(value);
+  };
+  const siteBucketId = () => logicalIdOf('DashboardSiteBucket', 'AWS::S3::Bucket');
+  const logBucketId = () => logicalIdOf('DashboardLogBucket', 'AWS::S3::Bucket');
+  const distributionId = () => logicalIdOf('DashboardDistribution', 'AWS::CloudFront::Distribution');
+  const distributionConfig = () => resources[distributionId()]?.Properties.DistributionConfig as Record<string, unknown>;
+  const bucketPolicyOf = (bucketId: string): Statement[] =>
+    ofType('AWS::S3::BucketPolicy')
+      .filter(([, p]) => JSON.stringify(p.Properties.Bucket) === JSON.stringify({ Ref: bucketId }))
+      .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+  const dashboardUrl = () => `https://<${distributionId()}.DomainName>`;
+
+  it.each([
+    ['site', siteBucketId],
+    ['log', logBucketId],
+  ])('the %s bucket blocks public access, is encrypted with a rotated key, versioned, SSL-only and retained', (_name, id) => {
+    const bucket = resources[id()] as Resource;
+    expect(bucket.Properties).toMatchObject({
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }] },
+      VersioningConfiguration: { Status: 'Enabled' },
+    });
+    expect(bucket.DeletionPolicy).toBe('Retain');
+    const keyRef = JSON.stringify(bucket.Properties.BucketEncryption).match(/"(Dashboard\w+Key\w+)"/)?.[1] ?? '';
+    expect(resources[keyRef]).toMatchObject({ Type: 'AWS::KMS::Key', Properties: { EnableKeyRotation: true } });
+    expect(bucketPolicyOf(id())).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+  });
+
+  it('the site bucket logs its access to the log bucket, which takes no other bucket-policy writer than S3 logging', () => {
+    expect(resources[siteBucketId()]?.Properties.LoggingConfiguration).toMatchObject({ DestinationBucketName: { Ref: logBucketId() } });
+    const allowed = bucketPolicyOf(logBucketId()).filter((s) => s.Effect === 'Allow');
+    expect(allowed).toEqual([expect.objectContaining({ Action: 's3:PutObject', Principal: { Service: 'logging.s3.amazonaws.com' } })]);
+  });
+
+  it('only this distribution may read the site bucket, through Origin Access Control', () => {
+    const allowed = bucketPolicyOf(siteBucketId()).filter((s) => s.Effect === 'Allow');
+    expect(allowed).toHaveLength(1);
+    expect(allowed[0]).toMatchObject({ Action: 's3:GetObject', Principal: { Service: 'cloudfront.amazonaws.com' } });
+    expect(text(allowed[0]?.Condition?.StringEquals?.['AWS:SourceArn'])).toMatch(new RegExp(`:distribution/<${distributionId()}>$`));
+
+    const oacId = logicalIdOf('DashboardDistributionOrigin1S3OriginAccessControl', 'AWS::CloudFront::OriginAccessControl');
+    expect(resources[oacId]?.Properties.OriginAccessControlConfig).toMatchObject({
+      OriginAccessControlOriginType: 's3',
+      SigningBehavior: 'always',
+      SigningProtocol: 'sigv4',
+    });
+    expect(distributionConfig().Origins).toEqual([
+      expect.objectContaining({
+        DomainName: { 'Fn::GetAtt': [siteBucketId(), 'RegionalDomainName'] },
+        OriginAccessControlId: { 'Fn::GetAtt': [oacId, 'Id'] },
+        S3OriginConfig: { OriginAccessIdentity: '' },
+      }),
+    ]);
+  });
+
+  it('redirects HTTP to HTTPS and answers with HSTS, nosniff, no framing and no referrer', () => {
+    const behavior = distributionConfig().DefaultCacheBehavior as Record<string, unknown>;
+    expect(behavior).toMatchObject({ ViewerProtocolPolicy: 'redirect-to-https', AllowedMethods: ['GET', 'HEAD'] });
+    const policyId = (behavior.ResponseHeadersPolicyId as { Ref: string }).Ref;
+    const headers = (resources[policyId]?.Properties.ResponseHeadersPolicyConfig as { SecurityHeadersConfig: Record<string, unknown> })
+      .SecurityHeadersConfig;
+    expect(headers).toMatchObject({
+      StrictTransportSecurity: { AccessControlMaxAgeSec: expect.any(Number), IncludeSubdomains: true, Override: true },
+      ContentTypeOptions: { Override: true },
+      FrameOptions: { FrameOption: 'DENY', Override: true },
+      ReferrerPolicy: { ReferrerPolicy: 'no-referrer', Override: true },
+      ContentSecurityPolicy: { Override: true },
+    });
+    expect((headers.StrictTransportSecurity as { AccessControlMaxAgeSec: number }).AccessControlMaxAgeSec).toBeGreaterThanOrEqual(31_536_000);
+  });
+
+  it('its Content-Security-Policy runs only its own scripts and connects only to itself, the API and Cognito', () => {
+    const [, policy] = ofType('AWS::CloudFront::ResponseHeadersPolicy')[0] as [string, Resource];
+    const csp = text(
+      (policy.Properties.ResponseHeadersPolicyConfig as { SecurityHeadersConfig: { ContentSecurityPolicy: { ContentSecurityPolicy: unknown } } })
+        .SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy,
+    );
+    const directives = new Map(csp.split(/;\s*/).map((d) => [d.split(' ')[0], d.split(' ').slice(1)]));
+    expect(directives.get('default-src')).toEqual(["'none'"]);
+    expect(directives.get('script-src')).toEqual(["'self'"]);
+    expect(directives.get('frame-ancestors')).toEqual(["'none'"]);
+    expect(directives.get('object-src')).toEqual(["'none'"]);
+    const domainId = logicalIdOf('UserPoolHostedUiDomain', 'AWS::Cognito::UserPoolDomain');
+    expect(directives.get('connect-src')).toEqual([
+      "'self'",
+      'https://*.execute-api.<AWS::Region>.<AWS::URLSuffix>',
+      `https://<${domainId}>.auth.<AWS::Region>.amazoncognito.com`,
+      'https://cognito-idp.<AWS::Region>.<AWS::URLSuffix>',
+    ]);
+  });
+
+  it('serves the app for any path without a file: 403 and 404 answer /index.html with 200', () => {
+    expect(distributionConfig()).toMatchObject({ DefaultRootObject: 'index.html' });
+    expect(distributionConfig().CustomErrorResponses).toEqual(
+      [403, 404].map((code) => expect.objectContaining({ ErrorCode: code, ResponseCode: 200, ResponsePagePath: '/index.html' })),
+    );
+  });
+
+  it('writes standard logs to the log bucket, without cookies', () => {
+    expect(distributionConfig().Logging).toEqual({
+      Bucket: { 'Fn::GetAtt': [logBucketId(), 'RegionalDomainName'] },
+      IncludeCookies: false,
+      Prefix: 'cloudfront/',
+    });
+    const [[keyId]] = ofType('AWS::KMS::Key').filter(([id]) => id.startsWith('DashboardLogBucketKey')) as [[string, Resource]];
+    expect((resources[keyId]?.Properties.KeyPolicy as { Statement: Statement[] }).Statement).toContainEqual(
+      expect.objectContaining({ Effect: 'Allow', Principal: { Service: 'delivery.logs.amazonaws.com' }, Action: 'kms:GenerateDataKey*' }),
+    );
+  });
+
+  it('uploads the build and a config.json to the site bucket, then invalidates the whole distribution', () => {
+    const [[, deployment]] = ofType('Custom::CDKBucketDeployment') as [[string, Resource]];
+    expect(deployment.Properties).toMatchObject({
+      DestinationBucketName: { Ref: siteBucketId() },
+      DistributionId: { Ref: distributionId() },
+      DistributionPaths: ['/*'],
+      Prune: true,
+    });
+    expect(deployment.Properties.SourceObjectKeys).toHaveLength(2);
+  });
+
+  it('config.json tells the app the API URL, the user pool and client, the hosted UI domain and the region', () => {
+    const [[, deployment]] = ofType('Custom::CDKBucketDeployment') as [[string, Resource]];
+    const assembly = app.synth();
+    const staged = readdirAssets(assembly.directory).find((dir) => existsSync(path.join(dir, 'config.json')));
+    expect(staged, 'a staged asset holding config.json').toBeDefined();
+    const config = JSON.parse(readFileSync(path.join(staged ?? '', 'config.json'), 'utf8')) as Record<string, string>;
+    expect(Object.keys(config).sort()).toEqual(['apiUrl', 'authDomain', 'clientId', 'region', 'userPoolId']);
+    // Deploy-time values travel as markers that the upload function replaces with these references.
+    const markers = (deployment.Properties.SourceMarkers as Record<string, unknown>[])[1] ?? {};
+    const resolved = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, v.replace(/<<marker:[^>]+>>/g, (m) => text(markers[m]))]));
+    expect(resolved).toEqual({
+      apiUrl: `https://<${logicalIdOf('HttpApi', 'AWS::ApiGatewayV2::Api')}>.execute-api.<AWS::Region>.<AWS::URLSuffix>/`,
+      userPoolId: `<${logicalIdOf('UserPool', 'AWS::Cognito::UserPool')}>`,
+      clientId: `<${logicalIdOf('UserPoolDashboardClient', 'AWS::Cognito::UserPoolClient')}>`,
+      authDomain: `<${logicalIdOf('UserPoolHostedUiDomain', 'AWS::Cognito::UserPoolDomain')}>.auth.<AWS::Region>.amazoncognito.com`,
+      region: '<AWS::Region>',
+    });
+  });
+
+  it('the upload function may write to the site bucket and its key only', () => {
+    const [[, fn]] = ofType('AWS::Lambda::Function').filter(([id]) => id.startsWith('CustomCDKBucketDeployment')) as [[string, Resource]];
+    const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const writes = policiesAttachedTo(roleId).filter((s) =>
+      asArray(s.Action).some((a) => /^s3:(Put|Delete)|^kms:(Encrypt|GenerateDataKey)/.test(a)),
+    );
+    expect(writes.length).toBeGreaterThan(0);
+    const siteKeyId = logicalIdOf('DashboardSiteBucketKey', 'AWS::KMS::Key');
+    for (const s of writes) {
+      for (const r of asArray(s.Resource)) expect(text(r)).toMatch(new RegExp(`^<(${siteBucketId()}|${siteKeyId})\\.Arn>(/\\*)?$`));
+    }
+  });
+
+  it('Cognito signs users in on its hosted UI (prefix from context) and returns them to the dashboard', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'csf-pathway-under-test' });
+    const [[, client]] = ofType('AWS::Cognito::UserPoolClient') as [[string, Resource]];
+    expect(client.Properties).toMatchObject({ AllowedOAuthFlows: ['code'], GenerateSecret: false, SupportedIdentityProviders: ['COGNITO'] });
+    expect((client.Properties.CallbackURLs as unknown[]).map(text)).toEqual([`${dashboardUrl()}/`]);
+    expect((client.Properties.LogoutURLs as unknown[]).map(text)).toEqual([`${dashboardUrl()}/signed-out`]);
+  });
+
+  it('the API accepts cross-origin calls from the dashboard and from appBaseUrl', () => {
+    const [[, api]] = ofType('AWS::ApiGatewayV2::Api') as [[string, Resource]];
+    const origins = ((api.Properties.CorsConfiguration as { AllowOrigins: unknown[] }).AllowOrigins ?? []).map(text);
+    expect(origins.sort()).toEqual([dashboardUrl(), 'https://pathway.test.example.org'].sort());
+  });
+
+  it('the stack outputs the dashboard URL, user pool, client and hosted UI domain', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(text(outputs.DashboardUrl?.Value)).toBe(`${dashboardUrl()}/`);
+    expect(outputs.UserPoolId?.Value).toEqual({ Ref: logicalIdOf('UserPool', 'AWS::Cognito::UserPool') });
+    expect(outputs.UserPoolClientId?.Value).toEqual({ Ref: logicalIdOf('UserPoolDashboardClient', 'AWS::Cognito::UserPoolClient') });
+    expect(text(outputs.AuthDomain?.Value)).toMatch(/^<UserPoolHostedUiDomain\w+>\.auth\.<AWS::Region>\.amazoncognito\.com$/);
+  });
+
+  it('deploys the build when it has an index.html, and otherwise a placeholder that says how to build it', () => {
+    const build = fakeDashboardBuild();
+    expect(dashboardAssetDirectory(build)).toBe(build);
+    const empty = mkdtempSync(path.join(tmpdir(), 'dashboard-empty-'));
+    expect(dashboardAssetDirectory(empty)).toBe(DASHBOARD_PLACEHOLDER_PATH);
+    expect(dashboardAssetDirectory(path.join(empty, 'missing'))).toBe(DASHBOARD_PLACEHOLDER_PATH);
+    expect(readFileSync(path.join(DASHBOARD_PLACEHOLDER_PATH, 'index.html'), 'utf8')).toMatch(/npm run build:web.*cdk deploy/s);
+  });
+
+  it('a geo allow-list and a web ACL, when given, replace the acknowledgements of CFR1 and CFR2', () => {
+    const stack = new Stack(new App(), 'HostingOnly');
+    const hosting = new DashboardHosting(stack, 'Dashboard', {
+      assetPath: fakeDashboardBuild(),
+      connectOrigins: [],
+      logEncryptionKey: new Key(stack, 'LogsKey'),
+      allowedCountries: ['GB', 'IE'],
+      webAclArn: 'arn:aws:wafv2:us-east-1:111122223333:global/webacl/dashboard/abc',
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: {
+        Restrictions: { GeoRestriction: { RestrictionType: 'whitelist', Locations: ['GB', 'IE'] } },
+        WebACLId: 'arn:aws:wafv2:us-east-1:111122223333:global/webacl/dashboard/abc',
+      },
+    });
+    const acknowledged = hosting.distribution.node.defaultChild?.node.metadata
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) => Object.keys(m.data as object));
+    expect(acknowledged).toEqual(['Annotation::AwsSolutions-CFR4']);
+  });
+});
+
+/** The staged asset folders of a cloud assembly. */
+function readdirAssets(directory: string): string[] {
+  return readdirSync(directory)
+    .filter((name) => name.startsWith('asset.'))
+    .map((name) => path.join(directory, name));
+}
