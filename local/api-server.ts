@@ -47,15 +47,20 @@ function match(route: Route, method: string, path: string): Record<string, strin
   return params;
 }
 
+/** Past this much of an oversized body we stop reading and drop the connection. */
+const MAX_DISCARD_BYTES = 16 * MAX_BODY_BYTES;
+
 async function readBody(req: IncomingMessage): Promise<string | 'too-large'> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return 'too-large';
-    chunks.push(chunk as Buffer);
+    // Over the limit: keep reading (and dropping) the rest, so the client, still sending, gets
+    // the 413 rather than a reset connection; give up on a body far beyond the limit.
+    if (size > MAX_DISCARD_BYTES) break;
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return size > MAX_BODY_BYTES ? 'too-large' : Buffer.concat(chunks).toString('utf8');
 }
 
 export function startApiServer(opts: ApiServerOptions): Promise<Server> {
@@ -85,7 +90,9 @@ export function startApiServer(opts: ApiServerOptions): Promise<Server> {
       }
     }
     if (!found) {
-      if (opts.fallback && (await opts.fallback(req, res))) return;
+      // A request with a bearer token is an API call: an unknown path is a 404 with the
+      // contract's error body, never the dashboard's page.
+      if (!req.headers.authorization && opts.fallback && (await opts.fallback(req, res))) return;
       const known = opts.routes.some((r) => match({ ...r, method: method as 'GET' }, method, url.pathname));
       return error(res, 404, 'NotFound', known ? 'No such route.' : 'No such route.');
     }
@@ -100,7 +107,10 @@ export function startApiServer(opts: ApiServerOptions): Promise<Server> {
       return error(res, 401, 'Unauthorized', 'The bearer token is invalid or expired.');
     }
     const body = await readBody(req);
-    if (body === 'too-large') return error(res, 413, 'PayloadTooLarge', `The body must be at most ${MAX_BODY_BYTES} bytes.`);
+    if (body === 'too-large') {
+      res.setHeader('connection', 'close');
+      return error(res, 413, 'PayloadTooLarge', `The body must be at most ${MAX_BODY_BYTES} bytes.`);
+    }
     const query: Record<string, string> = {};
     for (const [k, v] of url.searchParams) query[k] = query[k] === undefined ? v : `${query[k]},${v}`;
     const headers: Record<string, string> = {};

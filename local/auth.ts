@@ -63,7 +63,8 @@ export async function localVerifier(dataDir: string): Promise<TokenVerifier> {
   const key = await loadKeyFile(dataDir);
   const publicKey = await importJWK(key.publicJwk, ALG);
   return async (token) => {
-    const { payload } = await jwtVerify(token, publicKey, { issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE, algorithms: [ALG] });
+    // As API Gateway's JWT authorizer: a token must expire, and must name its subject.
+    const { payload } = await jwtVerify(token, publicKey, { issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE, algorithms: [ALG], requiredClaims: ['exp', 'sub'] });
     return payload as Record<string, unknown>;
   };
 }

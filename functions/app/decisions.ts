@@ -7,7 +7,7 @@ import { decisionEnvelopeSchema, decisionSchemas, type Decision } from '../domai
 import { DECIDERS, type DecisionStage } from '../domain/vocabulary.js';
 import { monthOf } from '../shared/clock.js';
 import { conflict, notFound, validationError } from '../shared/errors.js';
-import { parse, requireRole, type Caller, type HttpResult } from '../shared/http.js';
+import { parse, requirePatientId, requireRole, type Caller, type HttpResult } from '../shared/http.js';
 import { logger } from '../shared/logger.js';
 import type { Deps } from '../shared/runtime.js';
 import type { CounterIncrement, PatientRecord } from '../store/pathway-store.js';
@@ -20,10 +20,18 @@ export async function submitDecision(deps: Deps, caller: Caller, patientId: stri
   const stage = envelope.stage as DecisionStage;
   const role = requireRole(caller, DECIDERS[stage], `record ${stage} decisions`);
   const decision = parse(decisionSchemas[stage], body, 'decision') as Decision;
+  requirePatientId(patientId);
 
+  // The decision answers the pending decision this request first saw. If the write loses a race
+  // and is retried, a different pending decision (the engine may already have moved on to the
+  // next round of the same stage, e.g. TRIAGE after request_info or the next FOLLOW_UP visit)
+  // must not take it: a concurrent duplicate is a conflict, not a second decision.
+  let answering: number | undefined;
   const { result } = await mutatePatient(deps, patientId, (p) => {
     if (!p) throw notFound('No such patient.');
+    if (answering !== undefined && p.pendingDecision?.step !== answering) throw conflict(`The ${stage} decision has already been recorded.`);
     refuseUnlessPending(p, stage);
+    answering ??= p.pendingDecision?.step;
     checkAgainstRecommendation(p, decision, deps);
     const now = deps.clock.now();
     const { history, facts } = applyDecision(p.history, decision, deps.config, now);

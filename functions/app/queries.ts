@@ -12,11 +12,13 @@ import { throughputCsv, throughputReport } from './throughput.js';
 
 const badCursor = () => validationError('The query is invalid.', [{ path: 'nextToken', message: 'must be a token from a previous page' }]);
 
-async function withCursor<T>(fn: () => Promise<T>): Promise<T> {
+async function withCursor<T>(hasCursor: boolean, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     if (err instanceof InvalidCursorError) throw badCursor();
+    // A cursor that decodes but was not issued by us (a crafted start key): DynamoDB refuses it.
+    if ((err as Error)?.name === 'ValidationException' && hasCursor) throw badCursor();
     throw err;
   }
 }
@@ -29,7 +31,7 @@ export async function listPatients(deps: Deps, caller: Caller, query: Record<str
   const stages: readonly Stage[] = q.stage ? [q.stage] : STAGES;
   // Overdue means an active pending decision past its due date; a hold stops the clock.
   const statuses: readonly Status[] = overdue ? (q.status && q.status !== 'active' ? [] : ['active']) : q.status ? [q.status] : STATUSES;
-  const page = await withCursor(() =>
+  const page = await withCursor(Boolean(q.nextToken), () =>
     deps.store.listWorklist({
       stages,
       statuses,
@@ -114,7 +116,7 @@ export async function getAudit(deps: Deps, caller: Caller, query: Record<string,
   if (!q.patientId && monthsInRange(from.slice(0, 7), to.slice(0, 7)).length > 60) {
     throw validationError('The query is invalid.', [{ path: 'from', message: 'range must be at most 60 months' }]);
   }
-  const page = await withCursor(() =>
+  const page = await withCursor(Boolean(q.nextToken), () =>
     deps.store.listAudit({
       ...(q.patientId ? { patientId: q.patientId } : {}),
       from,

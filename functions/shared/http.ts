@@ -62,7 +62,9 @@ export function jsonBody(event: HttpEvent): unknown {
   if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) throw new ApiError(413, 'PayloadTooLarge', `The body must be at most ${MAX_BODY_BYTES} bytes.`);
   const type = (event.headers?.['content-type'] ?? event.headers?.['Content-Type'] ?? '').toLowerCase();
   if (raw.trim() === '') throw validationError('A JSON body is required.', [{ path: '', message: 'body is required' }]);
-  if (!type.startsWith('application/json')) throw new ApiError(415, 'UnsupportedMediaType', 'The body must be sent as application/json.');
+  // Exactly application/json, optionally with parameters (charset): not application/jsonp,
+  // application/json-patch+json or anything else that merely starts the same way.
+  if (!/^application\/json\s*(;|$)/.test(type)) throw new ApiError(415, 'UnsupportedMediaType', 'The body must be sent as application/json.');
   try {
     return JSON.parse(raw) as unknown;
   } catch {
