@@ -300,18 +300,23 @@ export class CarePathwayStack extends Stack {
       description: 'New referrals start on the newest pathway version',
       routingConfiguration: [{ stateMachineVersionArn: version.attrArn, weight: 100 }],
     });
-    // Intake starts executions through the live alias only (the qualifier; see above).
-    api.referrals.function.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['states:StartExecution'],
-        resources: [this.stateMachine.stateMachineArn],
-        conditions: { StringEquals: { 'states:StateMachineQualifier': LIVE_ALIAS } },
-      }),
-    );
-    api.referrals.function.addEnvironment('STATE_MACHINE_ARN', alias.attrArn);
+    // Intake starts executions through the live alias only (the qualifier; see above); so does the
+    // sweep, for a referral whose intake died before starting its pathway.
+    for (const f of [api.referrals, overdueSweep]) {
+      f.function.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['states:StartExecution'],
+          resources: [this.stateMachine.stateMachineArn],
+          conditions: { StringEquals: { 'states:StateMachineQualifier': LIVE_ALIAS } },
+        }),
+      );
+      f.function.addEnvironment('STATE_MACHINE_ARN', alias.attrArn);
+    }
+    // The sweep stops the execution of a withdrawal whose task is gone.
+    Grant.addToPrincipal({ grantee: overdueSweep.function, actions: ['states:StopExecution'], resourceArns: [executionsArn] });
     // The version number new patients record (the last segment of the version ARN).
     api.referrals.function.addEnvironment('PATHWAY_VERSION', Fn.select(7, Fn.split(':', version.attrArn)));
-    for (const f of [api.decisions, api.patientActions, overdueSweep]) {
+    for (const f of [api.decisions, api.patientActions]) {
       f.function.addEnvironment('STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
     }
 
@@ -506,10 +511,11 @@ export class CarePathwayStack extends Stack {
       );
     }
 
-    this.acknowledgeNagFindings(stateMachineRole, Object.values(workflow), overdueSweep, executionsArn, {
-      StopExecution: api.patientActions,
-      DescribeExecution: workflow.continuePathway,
-    });
+    this.acknowledgeNagFindings(stateMachineRole, Object.values(workflow), overdueSweep, executionsArn, [
+      ['StopExecution', api.patientActions],
+      ['StopExecution', overdueSweep],
+      ['DescribeExecution', workflow.continuePathway],
+    ]);
 
     // The dashboard and the addresses it discovers from /config.json, once the API stage exists.
     this.dashboard.deploy({
@@ -537,7 +543,7 @@ export class CarePathwayStack extends Stack {
     workflowFunctions: PathwayFunction[],
     scheduledFunction: PathwayFunction,
     executionsArn: string,
-    executionGrantees: Readonly<Record<string, PathwayFunction>>,
+    executionGrantees: readonly (readonly [string, PathwayFunction])[],
   ): void {
     for (const f of Object.values(this.functions)) {
       Validations.of(f.function).acknowledge(
@@ -568,7 +574,7 @@ export class CarePathwayStack extends Stack {
           'permissions; every other statement of this policy names its table, index, key, log group or identity.',
       });
     }
-    for (const [action, f] of Object.entries(executionGrantees)) {
+    for (const [action, f] of executionGrantees) {
       Validations.of(f.role.grantsPolicy).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagResource(this, executionsArn)}]`,
         reason:

@@ -171,12 +171,15 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     });
     stops.push(() => sfn.close());
 
-    // Decisions recorded while the engine was down reach it now. Then the overdue sweep runs on
+    // Decisions and withdrawals recorded while the engine was down reach it now. Then the overdue sweep runs on
     // a timer (EventBridge in the cloud), which also redelivers such decisions.
     const { redeliverDecisions } = await import('../functions/app/decisions.js');
     const { runtimeDeps } = await import('../functions/shared/runtime.js');
     const { handler: sweep } = await import('../functions/workflow/overdue-sweep.js');
+    const { startStalledReferrals } = await import('../functions/app/engine.js');
     await redeliverDecisions(runtimeDeps(), 0).catch(() => 0);
+    // No request is in flight before the API is ready: any referral not yet started is stalled.
+    await startStalledReferrals(runtimeDeps(), new Date(), 0).catch(() => 0);
     let sweeping: Promise<unknown> = Promise.resolve();
     const timer = setInterval(() => {
       sweeping = sweeping.then(() => sweep()).catch(() => undefined);

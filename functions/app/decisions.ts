@@ -1,10 +1,10 @@
 // Decision submission: validated per stage, checked against the caller's role and the pending
 // decision, recorded with its audit event in one conditional write (so of two decisions sent at
 // once exactly one wins), then handed to the waiting execution.
-import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { SendTaskSuccessCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { applyDecision } from '../domain/pathway.js';
 import { decisionEnvelopeSchema, decisionSchemas, type Decision } from '../domain/schemas.js';
-import { DECIDERS, type DecisionStage } from '../domain/vocabulary.js';
+import { DECIDERS, DECISION_STAGES, type DecisionStage } from '../domain/vocabulary.js';
 import { monthOf } from '../shared/clock.js';
 import { conflict, notFound, validationError } from '../shared/errors.js';
 import { parse, requirePatientId, requireRole, type Caller, type HttpResult } from '../shared/http.js';
@@ -122,26 +122,46 @@ function decisionCounters(p: PatientRecord, d: Decision, at: string): CounterInc
 }
 
 /** Resume the execution. If that fails the decision stays recorded and a sweep redelivers it. */
-export async function deliver(deps: Deps, patientId: string, token: string | null, output: unknown): Promise<boolean> {
-  if (!token) return false;
+export async function deliver(deps: Deps, patientId: string, token: string | null, output: unknown): Promise<true | string> {
+  if (!token) return 'NoToken';
   try {
     await deps.sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(output) }));
     return true;
   } catch (err) {
     logger.warn('decision recorded but not yet delivered to the engine', { patientId, errorName: (err as Error).name });
-    return false;
+    return (err as Error).name;
   }
 }
 
-/** Hand recorded-but-undelivered decisions to the engine again (after a crash or outage). */
+/** The token is gone for good: its task finished, timed out, or its execution ended. */
+const DEAD_TOKEN = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
+
+/**
+ * Hand recorded-but-undelivered decisions and withdrawals to the engine again (after a crash or
+ * an outage). A withdrawal whose task is gone stops the execution instead and is cleared.
+ */
 export async function redeliverDecisions(deps: Deps, olderThanMs = 30_000): Promise<number> {
   const olderThan = new Date(deps.clock.now().getTime() - olderThanMs).toISOString();
-  const stages = ['TRIAGE', 'IMAGING_SELECTION', 'MYELOGRAPHY', 'TREATMENT_PLANNING', 'TARGETED_PATCH', 'NEUROSURGICAL_ESCALATION', 'FOLLOW_UP'] as const;
-  const ids = await deps.store.listUndeliveredDecisions(stages, olderThan);
+  const ids = await deps.store.listUndeliveredDecisions(DECISION_STAGES, olderThan);
   let delivered = 0;
   for (const id of ids) {
     const p = await deps.store.getPatient(id);
-    if (p?.decidedAt && p.decisionOutput && p.taskToken && (await deliver(deps, id, p.taskToken, p.decisionOutput))) delivered += 1;
+    if (!p?.decidedAt || !p.decisionOutput || !p.taskToken) continue;
+    const outcome = await deliver(deps, id, p.taskToken, p.decisionOutput);
+    if (outcome === true) delivered += 1;
+    else if (p.status === 'withdrawn' && DEAD_TOKEN.has(outcome)) await stopWithdrawn(deps, p.patientId, p.executionArn);
   }
   return delivered;
+}
+
+async function stopWithdrawn(deps: Deps, patientId: string, executionArn: string): Promise<void> {
+  try {
+    await deps.sfn.send(new StopExecutionCommand({ executionArn, error: 'Withdrawn', cause: 'Withdrawn by a coordinator' }));
+  } catch (err) {
+    if ((err as Error).name !== 'ExecutionDoesNotExist') throw err;
+  }
+  await mutatePatient(deps, patientId, (cur) => ({
+    change: cur && cur.status === 'withdrawn' && cur.taskToken ? { next: { ...cur, taskToken: null, decidedAt: null, decisionOutput: null } } : null,
+    result: null,
+  }));
 }

@@ -10,12 +10,13 @@ import { DECIDERS, OUTCOMES } from '../domain/vocabulary.js';
 import { DAY_MS, monthOf } from '../shared/clock.js';
 import { PathwayClosedError } from '../shared/errors.js';
 import type { Deps } from '../shared/runtime.js';
-import type { AuditEventInput, CounterIncrement, PatientRecord } from '../store/pathway-store.js';
+import type { AuditEventInput, PatientRecord } from '../store/pathway-store.js';
 import { SYSTEM_ACTOR, isTerminal } from '../store/pathway-store.js';
 import { recommendationFor } from './actor.js';
 import { redeliverDecisions } from './decisions.js';
-import { executionArnFor } from './intake.js';
+import { executionArnFor, startExecution } from './intake.js';
 import { mutatePatient } from './mutate.js';
+import { exitCounters } from './stage-exit.js';
 
 export interface TransitionInput {
   readonly patientId: string;
@@ -36,32 +37,6 @@ export function nearsExecutionLimits(p: PatientRecord, step: number, now: Date, 
   const steps = step - (p.executionFirstStep ?? 1);
   const days = (now.getTime() - Date.parse(p.executionStartedAt ?? p.createdAt)) / DAY_MS;
   return steps >= limits.maxStepsPerExecution || days >= limits.maxExecutionDays;
-}
-
-/** Whole days (with fractions) spent in the current stage, minus stop-the-clock holds. */
-export function daysInStage(p: PatientRecord, now: Date): number {
-  return Math.max(0, (now.getTime() - Date.parse(p.stageEnteredAt)) / DAY_MS - p.holdDaysInStage);
-}
-
-const bucket = (days: number) => Math.min(400, Math.max(0, Math.floor(days)));
-
-/**
- * Counters for leaving the current stage: the clock's days (holds excluded) for the throughput
- * report, and for the SLA report the time split into program-driven (elapsed less the patient's
- * own holds) and patient-driven (the patient's holds), and whether the decision met its due date.
- */
-function exitCounters(p: PatientRecord, now: Date): CounterIncrement[] {
-  const month = monthOf(now.toISOString());
-  const elapsed = Math.max(0, (now.getTime() - Date.parse(p.stageEnteredAt)) / DAY_MS);
-  const patientHeld = p.patientHoldDaysInStage ?? 0;
-  const add: Record<string, number> = {
-    exited: 1,
-    [`d${bucket(daysInStage(p, now))}`]: 1,
-    [`pd${bucket(elapsed - patientHeld)}`]: 1,
-    [`hd${bucket(patientHeld)}`]: 1,
-  };
-  if (p.pendingDecision && p.decidedAt) add[p.decidedAt <= p.pendingDecision.dueAt ? 'withinSla' : 'lateSla'] = 1;
-  return [{ month, item: { kind: 'stage', stage: p.stage }, add }];
 }
 
 export async function persistTransition(deps: Deps, input: TransitionInput): Promise<TransitionResult> {
@@ -314,6 +289,7 @@ export interface SweepResult {
   readonly reminders: number;
   readonly escalations: number;
   readonly redelivered: number;
+  readonly restarted: number;
 }
 
 /**
@@ -342,7 +318,30 @@ export async function sweepOverdue(deps: Deps): Promise<SweepResult> {
     } while (cursor);
   }
   const redelivered = await redeliverDecisions(deps);
-  return { checked, reminders, escalations, redelivered };
+  const restarted = await startStalledReferrals(deps, now);
+  return { checked, reminders, escalations, redelivered, restarted };
+}
+
+/**
+ * Referrals recorded whose execution never started (intake crashed between the two): start them
+ * now. They sit in the REFERRAL worklist partition, which holds only the last few seconds'
+ * referrals in normal running, so this is one small Query.
+ */
+export async function startStalledReferrals(deps: Deps, now: Date, graceMs = 60_000): Promise<number> {
+  let started = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await deps.store.listWorklist({ stages: ['REFERRAL'], statuses: ['active'], limit: 100, ...(cursor ? { cursor } : {}) });
+    for (const row of page.items) {
+      const p = await deps.store.getPatient(row.patientId);
+      if (p && !p.executionStarted && now.getTime() - Date.parse(p.createdAt) > graceMs) {
+        await startExecution(deps, p);
+        started += 1;
+      }
+    }
+    cursor = page.nextToken ?? undefined;
+  } while (cursor);
+  return started;
 }
 
 const DECISION_STAGE_LIST = ['TRIAGE', 'IMAGING_SELECTION', 'MYELOGRAPHY', 'TREATMENT_PLANNING', 'TARGETED_PATCH', 'NEUROSURGICAL_ESCALATION', 'FOLLOW_UP'] as const;

@@ -4,14 +4,15 @@
 import { SendTaskSuccessCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { holdSchema, resumeSchema, withdrawSchema } from '../domain/schemas.js';
 import { PATIENT_DRIVEN_HOLDS } from '../domain/vocabulary.js';
-import { DAY_MS, monthOf } from '../shared/clock.js';
+import { DAY_MS } from '../shared/clock.js';
 import { conflict, notFound } from '../shared/errors.js';
 import { parse, requirePatientId, requireRole, type Caller, type HttpResult } from '../shared/http.js';
 import { logger } from '../shared/logger.js';
 import type { Deps } from '../shared/runtime.js';
-import { isTerminal, type CounterIncrement, type PatientRecord } from '../store/pathway-store.js';
+import { isTerminal } from '../store/pathway-store.js';
 import { actorOf } from './actor.js';
 import { mutatePatient } from './mutate.js';
+import { exitCounters } from './stage-exit.js';
 
 const shift = (iso: string | null, ms: number): string | null => (iso ? new Date(Date.parse(iso) + ms).toISOString() : null);
 
@@ -92,38 +93,28 @@ export async function withdrawPatient(deps: Deps, caller: Caller, patientId: str
     const { hold: _hold, ...rest } = p;
     return {
       change: {
-        next: { ...rest, status: 'withdrawn', awaiting: null, dueAt: null, pendingDecision: null, decidedAt: null, decisionOutput: null },
+        // While the execution waits on a token, the withdrawal is kept as the answer to deliver,
+        // so the start-up redelivery and the sweep hand it over if this request cannot.
+        next: {
+          ...rest,
+          status: 'withdrawn',
+          awaiting: null,
+          dueAt: null,
+          pendingDecision: null,
+          decidedAt: p.taskToken ? deps.clock.now().toISOString() : null,
+          decisionOutput: p.taskToken ? { control: 'withdraw' } : null,
+        },
         events: [
           { action: 'withdrawn', patientId, stage: p.stage, actor, details: { reason: req.reason } },
           { action: 'status_changed', patientId, stage: p.stage, actor, details: { from: p.status, to: 'withdrawn' } },
         ],
-        counters: withdrawalExit(p, deps.clock.now()),
+        counters: exitCounters(p, deps.clock.now()),
       },
       result: { token: p.taskToken, executionArn: p.executionArn },
     };
   });
   await closeExecution(deps, patientId, result.token, result.executionArn);
   return { status: 202, body: { patientId, status: 'withdrawn' } };
-}
-
-const bucket = (days: number) => Math.min(400, Math.max(0, Math.floor(days)));
-
-/**
- * A withdrawal leaves the current stage like every other way out of it, so it counts as an exit
- * (throughput's entered/exited and days in stage, the SLA report's program/patient split), with
- * a hold still running counted up to now. The engine's later step for it adds nothing.
- */
-function withdrawalExit(p: PatientRecord, now: Date): CounterIncrement[] {
-  const heldNow = p.status === 'on_hold' && p.hold ? Math.max(0, now.getTime() - Date.parse(p.hold.since)) / DAY_MS : 0;
-  const patientHeld = (p.patientHoldDaysInStage ?? 0) + (p.hold && PATIENT_DRIVEN_HOLDS.includes(p.hold.reason) ? heldNow : 0);
-  const elapsed = Math.max(0, (now.getTime() - Date.parse(p.stageEnteredAt)) / DAY_MS);
-  const add = {
-    exited: 1,
-    [`d${bucket(elapsed - p.holdDaysInStage - heldNow)}`]: 1,
-    [`pd${bucket(elapsed - patientHeld)}`]: 1,
-    [`hd${bucket(patientHeld)}`]: 1,
-  };
-  return [{ month: monthOf(now.toISOString()), item: { kind: 'stage', stage: p.stage }, add }];
 }
 
 /** Let the engine close the pathway (and notify); if it is not waiting, stop the execution. */

@@ -257,10 +257,10 @@ export class PathwayStore {
     }, summaryFromItem);
   }
 
-  /** Active patients with a recorded decision the engine has not yet taken (crash recovery). */
+  /** Patients with a decision or withdrawal the engine has not yet taken (crash recovery). */
   async listUndeliveredDecisions(stages: readonly Stage[], olderThan: string): Promise<string[]> {
     const ids: string[] = [];
-    for (const status of ['active'] as const) {
+    for (const status of ['active', 'withdrawn'] as const) {
       for (const stage of stages) {
         let start: Item | undefined;
         do {

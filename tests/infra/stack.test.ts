@@ -146,8 +146,9 @@ describe('the care-pathway state machine', () => {
     ]);
     // Re-delivers a decision recorded before a crash; addressed by name to avoid a cycle.
     expect(stepFunctionsActions('AwaitDecision')).toEqual(['states:SendTaskSuccess']);
-    // The scheduled sweep re-delivers such decisions too, and does nothing else to executions.
-    expect(stepFunctionsActions('OverdueSweep')).toEqual(['states:SendTaskSuccess']);
+    // The scheduled sweep re-delivers such decisions (and withdrawals) too, stops the execution of a
+    // withdrawal whose task is gone, and starts a referral whose intake died before starting it.
+    expect(stepFunctionsActions('OverdueSweep')).toEqual(['states:SendTaskSuccess', 'states:StartExecution', 'states:StopExecution']);
     expect(stepFunctionsActions('ContinuePathway')).toEqual(['states:DescribeExecution', 'states:StartExecution']);
     for (const fn of ['Queries', 'Admin', 'PersistTransition', 'NotifyTeam', 'RecordFailure']) {
       expect(stepFunctionsActions(fn), fn).toEqual([]);
@@ -162,13 +163,15 @@ describe('the care-pathway state machine', () => {
     // Step Functions authorizes a start through a version or alias against the unqualified
     // state machine ARN, with the qualifier in states:StateMachineQualifier.
     const stateMachineId = logicalIdOf('CarePathway', 'AWS::StepFunctions::StateMachine');
-    const starts = statementsOf('Referrals').filter((s) => asArray(s.Action).includes('states:StartExecution'));
-    expect(starts).toHaveLength(1);
-    expect(starts[0]).toMatchObject({
-      Effect: 'Allow',
-      Resource: { Ref: stateMachineId },
-      Condition: { StringEquals: { 'states:StateMachineQualifier': 'live' } },
-    });
+    for (const fn of ['Referrals', 'OverdueSweep']) {
+      const starts = statementsOf(fn).filter((s) => asArray(s.Action).includes('states:StartExecution'));
+      expect(starts, fn).toHaveLength(1);
+      expect(starts[0], fn).toMatchObject({
+        Effect: 'Allow',
+        Resource: { Ref: stateMachineId },
+        Condition: { StringEquals: { 'states:StateMachineQualifier': 'live' } },
+      });
+    }
   });
 
   it('lets continue-pathway start executions only on this machine and its versions, never through the live alias', () => {
@@ -359,8 +362,8 @@ describe('the functions', () => {
       const knows = 'STATE_MACHINE_ARN' in (fn.Properties.Environment as { Variables: object }).Variables;
       expect(knows, id).toBe(/^(Referrals|Decisions|PatientActions|OverdueSweep)Function/.test(id));
     }
-    expect(environmentOf('Referrals').STATE_MACHINE_ARN).toEqual({ 'Fn::GetAtt': [aliasId, 'Arn'] });
-    for (const fn of ['Decisions', 'PatientActions', 'OverdueSweep']) {
+    for (const fn of ['Referrals', 'OverdueSweep']) expect(environmentOf(fn).STATE_MACHINE_ARN, fn).toEqual({ 'Fn::GetAtt': [aliasId, 'Arn'] });
+    for (const fn of ['Decisions', 'PatientActions']) {
       expect(environmentOf(fn).STATE_MACHINE_ARN, fn).toEqual({ Ref: stateMachineId });
     }
   });

@@ -1,12 +1,10 @@
 // A withdrawal is recorded first and then handed to the waiting execution. When that hand-off
 // never happens (the API dies between the two, as the reliability run's kill -9 can make it, or
-// Step Functions refuses the call), nothing hands it over later: the execution waits forever on a
-// withdrawn patient and the team is never told. Decisions do not have this gap (a recorded,
-// undelivered decision is redelivered on start and by the sweep); withdrawals do.
+// Step Functions refuses the call), something must hand it over later, or the execution waits
+// forever on a withdrawn patient and the team is never told.
 //
-// KNOWN BUG, reported, not fixed here: the redelivery needs the store to find such patients
-// (functions/store/pathway-store.ts listUndeliveredDecisions only looks at `active` rows). Remove
-// `.fails` once it is fixed.
+// The withdrawal is kept on the record as the answer to deliver while a task token exists, and the
+// start-up redelivery and the sweep hand it over (or stop the execution when its task is gone).
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withdrawPatient } from '../../functions/app/patient-actions.js';
@@ -27,7 +25,7 @@ afterAll(async () => {
 const local = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 
 describe('a withdrawal the engine never heard of', () => {
-  it.fails('is still handed to the engine later: the execution ends and the team is told', async () => {
+  it('is still handed to the engine later: the execution ends and the team is told', async () => {
     const { patientId, caseRef } = await stack.refer();
     const waiting = await stack.waitForPending(patientId, 'TRIAGE');
     // POST /withdraw's own code, with Step Functions out of reach after the write (as when the
@@ -52,5 +50,29 @@ describe('a withdrawal the engine never heard of', () => {
     expect(status, 'the execution still waits on a withdrawn patient').not.toBe('RUNNING');
     const told = (await stack.inbox()).some((m) => m.subject.includes(caseRef) && (m.body.text ?? '').includes('withdrawn'));
     expect(told, 'nobody was told of the withdrawal').toBe(true);
+  });
+});
+
+describe('a referral whose pathway never started', () => {
+  it('is started by the next start-up when intake died between recording it and starting it', async () => {
+    const unreachable = new SFNClient({ ...local, endpoint: 'http://127.0.0.1:9', maxAttempts: 1 });
+    const deps = {
+      store: stack.store(),
+      sfn: unreachable,
+      clock: systemClock,
+      ids: ulidIds,
+      stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:CarePathway-v1',
+      pathwayVersion: '1',
+    } as unknown as Deps;
+    const { submitReferral } = await import('../../functions/app/intake.js');
+    const { referralBody } = await import('../support/fixtures.js');
+    await expect(submitReferral(deps, { sub: 'c-1', email: 'coordinator@example.org', roles: ['coordinator'] }, referralBody())).rejects.toThrow();
+    unreachable.destroy();
+    const stalled = (await stack.store().listWorklist({ stages: ['REFERRAL'], statuses: ['active'], limit: 50 })).items;
+    expect(stalled).toHaveLength(1);
+    const patientId = stalled[0]?.patientId as string;
+    expect((await stack.store().getPatient(patientId))?.executionStarted).toBe(false);
+    await stack.restart();
+    await stack.waitForPending(patientId, 'TRIAGE');
   });
 });
