@@ -72,47 +72,39 @@ export async function startDynamoLocal(dataDir: string, host: string, port: numb
   };
 }
 
+interface TableShape {
+  readonly partitionKey: string;
+  readonly sortKey: string;
+}
+interface IndexShape extends TableShape {
+  readonly name: string;
+}
+
+function tableSpec(name: string, table: TableShape, index: IndexShape, projection: readonly string[] | 'ALL') {
+  const key = (shape: TableShape) => [
+    { AttributeName: shape.partitionKey, KeyType: 'HASH' as const },
+    { AttributeName: shape.sortKey, KeyType: 'RANGE' as const },
+  ];
+  return {
+    TableName: name,
+    KeySchema: key(table),
+    AttributeDefinitions: [table.partitionKey, table.sortKey, index.partitionKey, index.sortKey].map((a) => ({ AttributeName: a, AttributeType: 'S' as const })),
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: index.name,
+        KeySchema: key(index),
+        Projection: projection === 'ALL' ? { ProjectionType: 'ALL' as const } : { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...projection] },
+      },
+    ],
+    BillingMode: 'PAY_PER_REQUEST' as const,
+  };
+}
+
 /** Create both tables from the layout module, if they do not exist yet. */
 export async function ensureTables(client: DynamoDBClient, names: { pathway: string; audit: string }): Promise<void> {
   const specs = [
-    {
-      TableName: names.pathway,
-      KeySchema: [
-        { AttributeName: PATHWAY_TABLE.partitionKey, KeyType: 'HASH' as const },
-        { AttributeName: PATHWAY_TABLE.sortKey, KeyType: 'RANGE' as const },
-      ],
-      AttributeDefinitions: [PATHWAY_TABLE.partitionKey, PATHWAY_TABLE.sortKey, PATHWAY_TABLE.worklistIndex.partitionKey, PATHWAY_TABLE.worklistIndex.sortKey].map((a) => ({ AttributeName: a, AttributeType: 'S' as const })),
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: PATHWAY_TABLE.worklistIndex.name,
-          KeySchema: [
-            { AttributeName: PATHWAY_TABLE.worklistIndex.partitionKey, KeyType: 'HASH' as const },
-            { AttributeName: PATHWAY_TABLE.worklistIndex.sortKey, KeyType: 'RANGE' as const },
-          ],
-          Projection: { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...PATHWAY_TABLE.worklistIndex.projection] },
-        },
-      ],
-      BillingMode: 'PAY_PER_REQUEST' as const,
-    },
-    {
-      TableName: names.audit,
-      KeySchema: [
-        { AttributeName: AUDIT_TABLE.partitionKey, KeyType: 'HASH' as const },
-        { AttributeName: AUDIT_TABLE.sortKey, KeyType: 'RANGE' as const },
-      ],
-      AttributeDefinitions: [AUDIT_TABLE.partitionKey, AUDIT_TABLE.sortKey, AUDIT_TABLE.monthIndex.partitionKey, AUDIT_TABLE.monthIndex.sortKey].map((a) => ({ AttributeName: a, AttributeType: 'S' as const })),
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: AUDIT_TABLE.monthIndex.name,
-          KeySchema: [
-            { AttributeName: AUDIT_TABLE.monthIndex.partitionKey, KeyType: 'HASH' as const },
-            { AttributeName: AUDIT_TABLE.monthIndex.sortKey, KeyType: 'RANGE' as const },
-          ],
-          Projection: { ProjectionType: 'ALL' as const },
-        },
-      ],
-      BillingMode: 'PAY_PER_REQUEST' as const,
-    },
+    tableSpec(names.pathway, PATHWAY_TABLE, PATHWAY_TABLE.worklistIndex, PATHWAY_TABLE.worklistIndex.projection),
+    tableSpec(names.audit, AUDIT_TABLE, AUDIT_TABLE.monthIndex, 'ALL'),
   ];
   for (const spec of specs) {
     try {
@@ -123,4 +115,3 @@ export async function ensureTables(client: DynamoDBClient, names: { pathway: str
     }
   }
 }
-
