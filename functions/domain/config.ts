@@ -1,7 +1,7 @@
 // Program policy: the team directory and the thresholds the domain marks "configurable".
 // Defaults below; a deployment overrides any part with the PATHWAY_CONFIG environment
 // variable (JSON, deep-merged), validated at start-up so a bad value fails loudly.
-import { z } from 'zod';
+import * as z from 'zod';
 import { NEURORADIOLOGY_SITES } from './vocabulary.js';
 
 const emails = z.array(z.email()).min(1);

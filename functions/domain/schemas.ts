@@ -1,6 +1,6 @@
 // Request bodies of the contract, as zod schemas. The API validates with these, the dashboard
 // reuses them for its form messages. Objects are strict: unknown fields are refused.
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   DECISION_STAGES,
   FOLLOW_UP_VISITS,

@@ -1,7 +1,7 @@
 // API Gateway (HTTP API, payload 2.0) glue: caller from the JWT authorizer's claims, strict JSON
 // bodies, zod issues as the contract's error body, and no stack traces or PHI in responses.
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ROLES, GROUP_OF_ROLE, type Role } from '../domain/vocabulary.js';
 import { ApiError, forbidden, unauthorized, validationError, type Issue } from './errors.js';
 import { logger } from './logger.js';

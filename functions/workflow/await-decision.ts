@@ -1,5 +1,5 @@
 // Task (waitForTaskToken): store the task token of the pending decision.
-import { z } from 'zod';
+import * as z from 'zod';
 import { awaitDecision } from '../app/engine.js';
 import { DECISION_STAGES, type DecisionStage } from '../domain/vocabulary.js';
 import { workflowHandler } from './handler.js';

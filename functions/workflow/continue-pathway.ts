@@ -1,5 +1,5 @@
 // Task: carry the pathway over into a new execution before Step Functions' limits.
-import { z } from 'zod';
+import * as z from 'zod';
 import { continuePathway } from '../app/engine.js';
 import { workflowHandler } from './handler.js';
 

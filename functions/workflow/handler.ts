@@ -1,5 +1,5 @@
 // Workflow Lambdas parse their Step Functions payload with zod and log only ids and error names.
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { logger } from '../shared/logger.js';
 import { runtimeDeps, type Deps } from '../shared/runtime.js';
 

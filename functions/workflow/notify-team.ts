@@ -1,5 +1,5 @@
 // Task: email the team that must act next (and the referring physician at milestones).
-import { z } from 'zod';
+import * as z from 'zod';
 import { notifyTeam } from '../app/engine.js';
 import { workflowHandler } from './handler.js';
 

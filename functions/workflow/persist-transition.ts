@@ -1,5 +1,5 @@
 // Task: persist one transition (patient state + audit event + counters in one transaction).
-import { z } from 'zod';
+import * as z from 'zod';
 import { persistTransition } from '../app/engine.js';
 import { DECISION_STAGES } from '../domain/vocabulary.js';
 import { workflowHandler } from './handler.js';

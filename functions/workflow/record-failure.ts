@@ -1,5 +1,5 @@
 // Task: record a failure that retries could not fix and alert the administrators.
-import { z } from 'zod';
+import * as z from 'zod';
 import { recordFailure } from '../app/engine.js';
 import { workflowHandler } from './handler.js';
 

@@ -1,6 +1,6 @@
 // Validation messages for forms: the same zod schemas the API validates with, and the API's
 // own 400 issues, both mapped onto the fields they concern.
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Issue } from './api.js';
 
 export type FieldErrors = Readonly<Record<string, string>>;

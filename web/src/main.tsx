@@ -3,7 +3,7 @@ import './app.css';
 import { createTheme, MantineProvider, type CSSVariablesResolver } from '@mantine/core';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { z } from 'zod';
+import * as z from 'zod';
 import { App } from './app.js';
 
 // The dashboard's CSP forbids eval: keep zod from probing `new Function` for its JIT.
