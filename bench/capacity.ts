@@ -5,7 +5,8 @@
 // DynamoDB Local computes capacity the way DynamoDB does (1 KB write units, 4 KB read units,
 // strongly consistent reads 1, eventually consistent 0.5, transactions double, GSI writes
 // counted): in on-demand mode those units are the billed write and read request units.
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/lib-dynamodb';
+import type { InitializeMiddleware } from '@aws-sdk/types';
 
 export interface OperationUsage {
   calls: number;
@@ -59,16 +60,15 @@ export function usageBetween(before: CapacityUsage, after: CapacityUsage): Capac
   return { readUnits: after.readUnits - before.readUnits, writeUnits: after.writeUnits - before.writeUnits, byOperation };
 }
 
-type Middleware = Parameters<DynamoDBDocumentClient['middlewareStack']['add']>[0];
 const METER_NAME = 'benchCapacityMeter';
 
 /** Install the meter on every DocumentClient created from now on in this process. */
 export function installCapacityMeter(): CapacityMeter {
   const meter = new CapacityMeter();
   const original = DynamoDBDocumentClient.from.bind(DynamoDBDocumentClient);
-  const middleware: Middleware = (next, context) => async (args) => {
+  const middleware: InitializeMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context) => async (args) => {
     const operation = String(context.commandName ?? 'Unknown').replace(/Command$/, '');
-    const input = { ...(args.input as Record<string, unknown>), ReturnConsumedCapacity: 'INDEXES' };
+    const input = { ...args.input, ReturnConsumedCapacity: 'INDEXES' } as ServiceInputTypes;
     try {
       const result = await next({ ...args, input });
       const output = result.output as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] };
@@ -82,7 +82,7 @@ export function installCapacityMeter(): CapacityMeter {
   DynamoDBDocumentClient.from = ((client, translateConfig) => {
     const doc = original(client, translateConfig);
     if (!doc.middlewareStack.identify().some((m) => m.startsWith(METER_NAME))) {
-      doc.middlewareStack.add(middleware, { step: 'initialize', name: METER_NAME });
+      doc.middlewareStack.add(middleware, { step: 'initialize', name: METER_NAME, override: true });
     }
     return doc;
   }) as typeof DynamoDBDocumentClient.from;

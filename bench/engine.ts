@@ -12,8 +12,9 @@ import { SYSTEM_ACTOR, type PatientRecord } from '../functions/store/pathway-sto
 import { usageBetween, type CapacityUsage } from './capacity.js';
 import { HAPPY_PATH, referralBody, type ScriptStep } from './pathway-script.js';
 import { progressBar } from './progress.js';
-import type { BenchStack } from './stack.js';
-import { mapLimit, nowMs, sleep, summarize, type Summary } from './stats.js';
+import { STACK_TABLES, type BenchStack } from './stack.js';
+import { RecordWatcher } from './watcher.js';
+import { mapLimit, nowMs, summarize, type Summary } from './stats.js';
 
 export interface EngineOptions {
   readonly patients: number;
@@ -59,6 +60,8 @@ export interface EngineRep {
   readonly raw: RawRate;
   /** transitionsPerSecond / raw.perSecond */
   readonly ratio: number;
+  /** BatchGetItem requests/s the bench itself made while waiting (its share of the load). */
+  readonly benchReadsPerSecond: number;
   /** DynamoDB capacity consumed by the product during the driven pathways (not the raw run). */
   readonly usage: CapacityUsage;
   readonly apiCalls: Record<string, ApiCallStats>;
@@ -66,17 +69,6 @@ export interface EngineRep {
 }
 
 type Predicate = (p: PatientRecord) => boolean;
-
-async function waitForRecord(stack: BenchStack, patientId: string, what: string, ok: Predicate, pollMs: number, timeoutMs = 120_000): Promise<PatientRecord> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const p = await stack.store().getPatient(patientId);
-    if (p && ok(p)) return p;
-    if (p && p.status === 'failed') throw new Error(`patient ${patientId} failed while waiting for ${what}`);
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${patientId}: ${what} (stage ${p?.stage}, status ${p?.status})\n${stack.logs().slice(-3000)}`);
-    await sleep(pollMs);
-  }
-}
 
 const pendingFor = (stage: DecisionStage, afterStep: number, visit?: string): Predicate => (p) =>
   p.status === 'active' &&
@@ -96,6 +88,7 @@ function countCall(calls: Record<string, ApiCallStats>, key: string, ms: number)
 
 async function drivePatient(
   stack: BenchStack,
+  watcher: RecordWatcher,
   opts: EngineOptions,
   n: number,
   latencies: number[],
@@ -107,7 +100,7 @@ async function drivePatient(
   if (referral.status !== 201) throw new Error(`referral answered ${referral.status}: ${JSON.stringify(referral.body)}`);
   const { patientId, caseRef, executionArn } = referral.body;
   const t0 = nowMs();
-  let current = await waitForRecord(stack, patientId, 'TRIAGE pending', pendingFor('TRIAGE', 0), opts.pollMs);
+  let current = await watcher.wait(patientId, 'TRIAGE pending', pendingFor('TRIAGE', 0));
   intake.push(nowMs() - t0);
 
   for (const step of HAPPY_PATH) {
@@ -117,16 +110,16 @@ async function drivePatient(
     countCall(calls, 'POST /patients/{id}/decisions', res.ms);
     if (res.status !== 202) throw new Error(`${step.stage} decision answered ${res.status}: ${JSON.stringify(res.body)}`);
     const accepted = nowMs();
-    current = await waitForNext(stack, patientId, step, decidedStep, opts.pollMs);
+    current = await waitForNext(watcher, patientId, step, decidedStep);
     if ('stage' in step.next) latencies.push(nowMs() - accepted);
   }
   return { patientId, caseRef, executionArn, transitions: current.lastStep - 1 };
 }
 
-async function waitForNext(stack: BenchStack, patientId: string, step: ScriptStep, decidedStep: number, pollMs: number): Promise<PatientRecord> {
+function waitForNext(watcher: RecordWatcher, patientId: string, step: ScriptStep, decidedStep: number): Promise<PatientRecord> {
   const next = step.next;
-  if ('status' in next) return waitForRecord(stack, patientId, `status ${next.status}`, closedAs(next.status), pollMs);
-  return waitForRecord(stack, patientId, `${next.stage} pending`, pendingFor(next.stage, decidedStep, next.visit), pollMs);
+  if ('status' in next) return watcher.wait(patientId, `status ${next.status}`, closedAs(next.status));
+  return watcher.wait(patientId, `${next.stage} pending`, pendingFor(next.stage, decidedStep, next.visit));
 }
 
 async function recommendedTechnique(stack: BenchStack, patientId: string, calls: Record<string, ApiCallStats>): Promise<string> {
@@ -144,6 +137,7 @@ export async function runEngineRep(stack: BenchStack, opts: EngineOptions, label
   const calls: Record<string, ApiCallStats> = {};
   const before = await stack.usage();
   const bar = progressBar(opts.quiet, `${label}: patients`, opts.patients);
+  const watcher = new RecordWatcher(stack.doc(), STACK_TABLES.pathway, opts.pollMs);
   const started = nowMs();
   let driven: DrivenPatient[];
   try {
@@ -151,13 +145,16 @@ export async function runEngineRep(stack: BenchStack, opts: EngineOptions, label
       Array.from({ length: opts.patients }, (_, i) => i + 1),
       opts.concurrency,
       async (n) => {
-        const d = await drivePatient(stack, opts, n, latencies, intake, calls);
+        const d = await drivePatient(stack, watcher, opts, n, latencies, intake, calls);
         bar.increment();
         return d;
       },
     );
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n--- the stack's last output ---\n${stack.logs().slice(-4000)}`, { cause: err });
   } finally {
     bar.stop();
+    watcher.stop();
   }
   const wallMs = nowMs() - started;
   const usage = usageBetween(before, await stack.usage());
@@ -179,6 +176,7 @@ export async function runEngineRep(stack: BenchStack, opts: EngineOptions, label
     raw,
     ratio: transitionsPerSecond / raw.perSecond,
     usage,
+    benchReadsPerSecond: watcher.reads / (wallMs / 1000),
     apiCalls: calls,
     driven,
   };

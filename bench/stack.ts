@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { issueToken } from '../local/auth.js';
+import { reapStale } from '../local/dynamodb.js';
 import type { Role } from '../functions/domain/vocabulary.js';
 import { systemClock, ulidIds } from '../functions/shared/clock.js';
 import { PathwayStore } from '../functions/store/pathway-store.js';
@@ -57,6 +59,8 @@ export class BenchStack {
   private readonly usageWaiters = new Map<number, (u: CapacityUsage) => void>();
   private storeInstance: PathwayStore | undefined;
   private sfnInstance: SFNClient | undefined;
+  private docInstance: DynamoDBDocumentClient | undefined;
+  private clientInstance: DynamoDBClient | undefined;
 
   private constructor(
     readonly dataDir: string,
@@ -70,7 +74,12 @@ export class BenchStack {
     const dataDir = mkdtempSync(join(opts.parentDir, 'stack-'));
     const ports = { api: await freePort(), ses: await freePort(), dynamodb: await freePort(), sfn: await freePort() };
     const stack = new BenchStack(dataDir, ports);
-    await stack.boot(opts.env ?? {});
+    try {
+      await stack.boot(opts.env ?? {});
+    } catch (err) {
+      await stack.stop();
+      throw err;
+    }
     return stack;
   }
 
@@ -130,14 +139,19 @@ export class BenchStack {
 
   async stop(): Promise<void> {
     const child = this.child;
-    if (child && child.exitCode === null) {
+    if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
+    // The stack stops its DynamoDB Local; should a JVM outlive a crash, reap it by its pid file.
+    await reapStale(join(this.dataDir, 'dynamodb.pid'), join(this.dataDir, 'dynamodb'));
     this.storeInstance = undefined;
     this.sfnInstance?.destroy();
+    this.clientInstance?.destroy();
+    this.clientInstance = undefined;
+    this.docInstance = undefined;
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 
@@ -173,8 +187,19 @@ export class BenchStack {
 
   /** The repository on this stack's DynamoDB Local, for reads the API would audit. */
   store(): PathwayStore {
-    this.storeInstance ??= new PathwayStore(localDynamoClient(this.ports.dynamodb), STACK_TABLES, systemClock, ulidIds);
+    this.storeInstance ??= new PathwayStore(this.client(), STACK_TABLES, systemClock, ulidIds);
     return this.storeInstance;
+  }
+
+  private client(): DynamoDBClient {
+    this.clientInstance ??= localDynamoClient(this.ports.dynamodb);
+    return this.clientInstance;
+  }
+
+  /** A DocumentClient on this stack's DynamoDB Local (the bench's own reads). */
+  doc(): DynamoDBDocumentClient {
+    this.docInstance ??= DynamoDBDocumentClient.from(this.client());
+    return this.docInstance;
   }
 
   sfn(): SFNClient {
