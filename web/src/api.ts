@@ -1,5 +1,6 @@
 // Calls to the HTTP API with the session's bearer token. Errors arrive in the contract's shape
 // ({error: {code, message, issues?}}) and are thrown as ApiFailure for the screens to show.
+import { apiUrl } from './cloud-auth.js';
 import { navigate } from './router.js';
 import { currentSession, signOut } from './session.js';
 
@@ -55,7 +56,7 @@ export async function apiRequest(method: 'GET' | 'POST', path: string, body?: un
   }
   const headers: Record<string, string> = { authorization: `Bearer ${session.token}`, accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }), cache: 'no-store' });
+  const res = await fetch(await apiUrl(path), { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }), cache: 'no-store' });
   if (res.status === 401) {
     requireSignIn();
     throw await failureOf(res);

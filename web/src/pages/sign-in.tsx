@@ -4,6 +4,7 @@ import { Alert, Button, Center, NativeSelect, Paper, Stack, Text, TextInput, Tit
 import { useEffect, useRef, useState } from 'react';
 import { NEURORADIOLOGY_SITES, ROLES, type Role } from '../../../functions/domain/vocabulary.js';
 import { ApiFailure, localSignIn, takeReturnPath, type Issue } from '../api.js';
+import { cloudConfig, completeCloudSignIn, startCloudSignIn, type CloudConfig } from '../cloud-auth.js';
 import { fieldId } from '../components/error-summary.js';
 import { fieldErrors, fieldMessage } from '../form-issues.js';
 import { label } from '../labels.js';
@@ -25,10 +26,47 @@ export function SignInPage() {
   const heading = useRef<HTMLHeadingElement>(null);
   const errors = fieldErrors(issues);
 
+  const [cloud, setCloud] = useState<CloudConfig | null>(null);
+
   useEffect(() => {
     document.title = 'Sign in · CSF Leak Pathway';
     heading.current?.focus();
+    // In the cloud: finish a hosted-UI sign-in we are returning from, or offer one.
+    void cloudConfig().then(async (config) => {
+      if (!config) return;
+      setCloud(config);
+      try {
+        const token = await completeCloudSignIn(config);
+        if (!token) return;
+        const session = signIn(token);
+        if (!session) throw new Error('The token issued could not be read.');
+        navigate(takeReturnPath() ?? homeOf(session), { replace: true });
+      } catch (err) {
+        setFailure(err instanceof Error ? err.message : String(err));
+      }
+    });
   }, []);
+
+  if (cloud) {
+    return (
+      <Center mih="80vh" p="md">
+        <Paper withBorder shadow="sm" p="xl" radius="md" w="100%" maw={440}>
+          <Stack>
+            <Title order={1} size="h2" ref={heading} tabIndex={-1}>
+              Sign in
+            </Title>
+            {failure && (
+              <Alert color="red" title="Sign-in failed">
+                {failure}
+              </Alert>
+            )}
+            <Text>Sign in with your program account (multi-factor authentication required).</Text>
+            <Button onClick={() => void startCloudSignIn(cloud)}>Sign in</Button>
+          </Stack>
+        </Paper>
+      </Center>
+    );
+  }
 
   const chooseRole = (next: Role) => {
     // Keep a typed email; replace only the suggestion that came with the previous role.
