@@ -3,6 +3,7 @@
 // patch planned and performed, and four follow-up visits to `completed`. Synthetic data only:
 // names, MRNs and addresses are invented (example.org).
 import type { DecisionStage, FollowUpVisit, Role } from '../functions/domain/vocabulary.js';
+import { acceptTriage } from '../tests/support/fixtures.js';
 
 let counter = 0;
 
@@ -39,20 +40,7 @@ export const HAPPY_PATH: readonly ScriptStep[] = [
   {
     stage: 'TRIAGE',
     role: 'physician',
-    body: () => ({
-      stage: 'TRIAGE',
-      outcome: 'accept',
-      brainMri: {
-        venousSinusEngorgement: true,
-        pachymeningealEnhancement: true,
-        subduralFluid: false,
-        suprasellarCisternMm: 3.5,
-        prepontineCisternMm: 4.5,
-        mamillopontineDistanceMm: 6.0,
-      },
-      spineMri: { slec: 'present', slecLocation: 'ventral' },
-      ichd3: 'met',
-    }),
+    body: () => acceptTriage('present'),
     next: { stage: 'IMAGING_SELECTION' },
   },
   {
