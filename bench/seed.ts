@@ -19,6 +19,7 @@ import { monthOf, systemClock, ulidIds } from '../functions/shared/clock.js';
 import { PathwayStore, type PatientRecord } from '../functions/store/pathway-store.js';
 import { keys } from '../functions/store/table-layout.js';
 import { HAPPY_PATH } from './pathway-script.js';
+import { seededRandom } from '../local/faults.js';
 
 const DAY = 86_400_000;
 type Item = Record<string, unknown>;
@@ -29,16 +30,7 @@ export interface SeedTables {
 }
 
 /** mulberry32: a small deterministic PRNG, seeded per patient. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 function pick<T>(rand: () => number, weighted: readonly (readonly [T, number])[]): T {
   const total = weighted.reduce((a, [, w]) => a + w, 0);

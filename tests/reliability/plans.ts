@@ -3,6 +3,7 @@
 // lead. The expectations are independent of the product's routing code on purpose: the driver
 // compares what the product did against these.
 import type { DecisionStage, Status } from '../../functions/domain/vocabulary.js';
+import { seededRandom } from '../../local/faults.js';
 
 export type Terminal = Exclude<Status, 'active' | 'on_hold'>;
 export type Next = { readonly stage: DecisionStage } | { readonly status: Terminal };
@@ -39,16 +40,7 @@ export interface Plan {
 }
 
 /** mulberry32: plans are reproducible from a seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export const rng = seededRandom;
 
 const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
