@@ -16,7 +16,7 @@ import type { ClinicalHistory } from '../functions/domain/patient.js';
 import { decisionSchemas, type Decision } from '../functions/domain/schemas.js';
 import { DECIDERS, OUTCOMES, type DecisionStage, type HoldReason, type Stage, type Status } from '../functions/domain/vocabulary.js';
 import { monthOf, systemClock, ulidIds } from '../functions/shared/clock.js';
-import { PathwayStore, type PatientRecord } from '../functions/store/pathway-store.js';
+import { PathwayStore, patientItem, referralItem, type PatientRecord } from '../functions/store/pathway-store.js';
 import { keys } from '../functions/store/table-layout.js';
 import { HAPPY_PATH } from './pathway-script.js';
 import { seededRandom } from '../local/faults.js';
@@ -185,19 +185,8 @@ export class PatientFactory {
   }
 }
 
-/** The patient item as PathwayStore stores it: its keys from `keys`, then the record. */
-export function patientItem(p: PatientRecord): Item {
-  const dueForIndex = p.status === 'active' ? p.dueAt : null;
-  return {
-    ...keys.patient(p.patientId),
-    GSI1PK: keys.worklistPartition(p.stage, p.status),
-    GSI1SK: keys.worklistSort(dueForIndex, p.patientId),
-    ...p,
-  };
-}
-export function referralItem(p: PatientRecord): Item {
-  return { ...keys.referral(p.referralId), patientId: p.patientId, hash: p.referralHash };
-}
+/** The items exactly as PathwayStore stores them. */
+export { patientItem, referralItem };
 
 export function documentClient(client: ConstructorParameters<typeof PathwayStore>[0]): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });

@@ -4,7 +4,6 @@
 // capacity it has consumed. Ideas from tests/support/local-stack.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -16,23 +15,14 @@ import type { Role } from '../functions/domain/vocabulary.js';
 import { systemClock, ulidIds } from '../functions/shared/clock.js';
 import { PathwayStore } from '../functions/store/pathway-store.js';
 import type { CapacityUsage } from './capacity.js';
+export { freePort };
+import { freePort } from '../local/free-port.js';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Table names the local stack creates (local/stack.ts). */
 export const STACK_TABLES = { pathway: 'csf-pathway', audit: 'csf-audit' } as const;
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export function localDynamoClient(port: number): DynamoDBClient {
   return new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 10 });

@@ -175,7 +175,7 @@ export class PathwayStore {
     items.push({
       Put: {
         TableName: this.tables.pathway,
-        Item: toItem(next),
+        Item: patientItem(next),
         ...(previousRev === 'new'
           ? { ConditionExpression: 'attribute_not_exists(PK)' }
           : { ConditionExpression: 'rev = :rev', ExpressionAttributeValues: { ':rev': previousRev } }),
@@ -185,7 +185,7 @@ export class PathwayStore {
       items.push({
         Put: {
           TableName: this.tables.pathway,
-          Item: { ...keys.referral(next.referralId), patientId: next.patientId, hash: next.referralHash },
+          Item: referralItem(next),
           ConditionExpression: 'attribute_not_exists(PK)',
         },
       });
@@ -359,7 +359,8 @@ export function isTerminal(status: Status): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
 
-function toItem(p: PatientRecord): Item {
+/** The stored item of a patient record: keys and worklist-index fields, then the record. */
+export function patientItem(p: PatientRecord): Item {
   const dueForIndex = p.status === 'active' ? p.dueAt : null;
   return {
     ...keys.patient(p.patientId),
@@ -367,6 +368,11 @@ function toItem(p: PatientRecord): Item {
     GSI1SK: keys.worklistSort(dueForIndex, p.patientId),
     ...p,
   };
+}
+
+/** The idempotency guard of a patient's referral. */
+export function referralItem(p: PatientRecord): Item {
+  return { ...keys.referral(p.referralId), patientId: p.patientId, hash: p.referralHash };
 }
 
 function fromItem(item: Item): PatientRecord {

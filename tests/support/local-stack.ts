@@ -2,7 +2,6 @@
 // data folder, so tests go through the real local servers and can kill -9 and restart it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -11,18 +10,8 @@ import { referralBody } from './fixtures.js';
 import type { Role } from '../../functions/domain/vocabulary.js';
 import { PathwayStore, type PatientRecord } from '../../functions/store/pathway-store.js';
 import { systemClock, ulidIds } from '../../functions/shared/clock.js';
+import { freePort } from '../../local/free-port.js';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface ApiResponse<T = any> {
   readonly status: number;
