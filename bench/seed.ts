@@ -11,7 +11,7 @@
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { DEFAULT_CONFIG } from '../functions/domain/config.js';
-import { applyDecision, emptyHistory } from '../functions/domain/pathway.js';
+import { applyDecision, emptyHistory } from '../functions/domain/history.js';
 import type { ClinicalHistory } from '../functions/domain/patient.js';
 import { decisionSchemas, type Decision } from '../functions/domain/schemas.js';
 import { DECIDERS, OUTCOMES, type DecisionStage, type HoldReason, type Stage, type Status } from '../functions/domain/vocabulary.js';

@@ -2,7 +2,7 @@
 // decision, recorded with its audit event in one conditional write (so of two decisions sent at
 // once exactly one wins), then handed to the waiting execution.
 import { SendTaskSuccessCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { applyDecision } from '../domain/pathway.js';
+import { applyDecision } from '../domain/history.js';
 import { decisionEnvelopeSchema, decisionSchemas, type Decision } from '../domain/schemas.js';
 import { DECIDERS, DECISION_STAGES, type DecisionStage } from '../domain/vocabulary.js';
 import { monthOf } from '../shared/clock.js';

@@ -4,7 +4,7 @@ import { DescribeExecutionCommand, ExecutionAlreadyExists, SendTaskSuccessComman
 
 import { emailsFor, type NotificationEvent } from '../domain/notifications.js';
 import { dueAtFor } from '../domain/service-levels.js';
-import { nextFollowUpVisit } from '../domain/pathway.js';
+import { nextFollowUpVisit } from '../domain/history.js';
 import type { DecisionStage, Stage, Status } from '../domain/vocabulary.js';
 import { DECIDERS, OUTCOMES } from '../domain/vocabulary.js';
 import { DAY_MS, monthOf } from '../shared/clock.js';

@@ -3,7 +3,7 @@
 // conflict. The execution is named by the patient id (a ULID), never by anything about the patient.
 import { createHash } from 'node:crypto';
 import { StartExecutionCommand, ExecutionAlreadyExists } from '@aws-sdk/client-sfn';
-import { emptyHistory } from '../domain/pathway.js';
+import { emptyHistory } from '../domain/history.js';
 import { referralSchema, type Referral } from '../domain/schemas.js';
 import { monthOf } from '../shared/clock.js';
 import { conflict } from '../shared/errors.js';

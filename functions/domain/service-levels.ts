@@ -1,7 +1,7 @@
 // When each pending decision is due (issue: service levels per stage, configurable).
 import type { PathwayConfig } from './config.js';
 import type { ClinicalHistory } from './patient.js';
-import { followUpDueAt, nextFollowUpVisit } from './pathway.js';
+import { followUpDueAt, nextFollowUpVisit } from './history.js';
 import type { DecisionStage } from './vocabulary.js';
 
 export function dueAtFor(stage: DecisionStage, history: ClinicalHistory, config: PathwayConfig, stageEnteredAt: Date, holdDays = 0): string {

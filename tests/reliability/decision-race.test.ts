@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { submitDecision } from '../../functions/app/decisions.js';
 import { DEFAULT_CONFIG } from '../../functions/domain/config.js';
-import { emptyHistory } from '../../functions/domain/pathway.js';
+import { emptyHistory } from '../../functions/domain/history.js';
 import { systemClock, ulidIds } from '../../functions/shared/clock.js';
 import { ApiError, ConcurrentUpdateError } from '../../functions/shared/errors.js';
 import type { Deps } from '../../functions/shared/runtime.js';

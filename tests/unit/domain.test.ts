@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, loadConfig } from '../../functions/domain/config.js';
 import { emailsFor, escapeHtml, type NotificationEvent } from '../../functions/domain/notifications.js';
-import { applyDecision, emptyHistory, nextFollowUpVisit } from '../../functions/domain/pathway.js';
+import { applyDecision, emptyHistory, nextFollowUpVisit } from '../../functions/domain/history.js';
 import { decisionSchemas, referralSchema, vertebralLevel } from '../../functions/domain/schemas.js';
 import { dueAtFor } from '../../functions/domain/service-levels.js';
 import { DECISION_STAGES } from '../../functions/domain/vocabulary.js';
