@@ -2,6 +2,7 @@
 // decision, recorded with its audit event in one conditional write (so of two decisions sent at
 // once exactly one wins), then handed to the waiting execution.
 import { SendTaskSuccessCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { checkDecision } from '../domain/decision-checks.js';
 import { applyDecision } from '../domain/history.js';
 import { decisionEnvelopeSchema, decisionSchemas, type Decision } from '../domain/schemas.js';
 import { DECIDERS, DECISION_STAGES, type DecisionStage } from '../domain/vocabulary.js';
@@ -32,7 +33,8 @@ export async function submitDecision(deps: Deps, caller: Caller, patientId: stri
     if (answering !== undefined && p.pendingDecision?.step !== answering) throw conflict(`The ${stage} decision has already been recorded.`);
     refuseUnlessPending(p, stage);
     answering ??= p.pendingDecision?.step;
-    checkAgainstRecommendation(p, decision, deps);
+    const issues = checkDecision(p.history, p.pendingDecision, decision, deps.config);
+    if (issues.length > 0) throw validationError('The decision is invalid.', issues);
     const now = deps.clock.now();
     const { history, facts } = applyDecision(p.history, decision, deps.config, now);
     const rec = recommendationFor(deps.config, stage, p.history);
@@ -78,26 +80,6 @@ function refuseUnlessPending(p: PatientRecord, stage: DecisionStage): void {
   if (!pending || !p.taskToken) throw conflict('No decision is pending for this patient right now.');
   if (pending.stage !== stage) throw conflict(`The pending decision is for ${pending.stage}, not ${stage}.`);
   if (p.decidedAt) throw conflict(`The ${stage} decision has already been recorded.`);
-}
-
-function checkAgainstRecommendation(p: PatientRecord, decision: Decision, deps: Deps): void {
-  if (decision.stage === 'FOLLOW_UP' && p.pendingDecision?.visit && decision.visit !== p.pendingDecision.visit) {
-    throw validationError('The decision is invalid.', [{ path: 'visit', message: `must be ${p.pendingDecision.visit}, the visit now due` }]);
-  }
-  if (decision.stage === 'IMAGING_SELECTION' && decision.outcome === 'confirm') {
-    const rec = recommendationFor(deps.config, 'IMAGING_SELECTION', p.history);
-    if (rec.recommended !== decision.technique) {
-      throw validationError('The decision is invalid.', [
-        { path: 'technique', message: `confirm must use the recommended technique ${rec.recommended}; use override with a reason to choose another` },
-      ]);
-    }
-  }
-  if (decision.stage === 'TREATMENT_PLANNING' && !decision.reason) {
-    const rec = recommendationFor(deps.config, 'TREATMENT_PLANNING', p.history);
-    if (rec.recommended !== decision.outcome) {
-      throw validationError('The decision is invalid.', [{ path: 'reason', message: `is required when the plan differs from the recommendation (${rec.recommended})` }]);
-    }
-  }
 }
 
 /** Funnel, localisation yield and outcomes, counted once with the decision that creates them. */

@@ -81,9 +81,13 @@ export const spineMriSchema = z.strictObject({
 });
 export type SpineMri = z.infer<typeof spineMriSchema>;
 
+/** The pending decision a form answers (its `pendingDecision.id`): a stale one gets 409. */
+const answers = { pendingDecisionId: z.string().min(1).max(64).optional() };
+
 const triage = z
   .strictObject({
     stage: z.literal('TRIAGE'),
+    ...answers,
     outcome: z.enum(['accept', 'decline', 'request_info']),
     brainMri: brainMriSchema.optional(),
     spineMri: spineMriSchema.optional(),
@@ -104,6 +108,7 @@ const triage = z
 const imagingSelection = z
   .strictObject({
     stage: z.literal('IMAGING_SELECTION'),
+    ...answers,
     outcome: z.enum(['confirm', 'override']),
     technique: z.enum(TECHNIQUES),
     reason: reason.optional(),
@@ -117,6 +122,7 @@ const imagingSelection = z
 const myelography = z
   .strictObject({
     stage: z.literal('MYELOGRAPHY'),
+    ...answers,
     outcome: z.enum(['leak_found', 'no_leak', 'equivocal']),
     technique: z.enum(TECHNIQUES),
     performedOn: pastDate,
@@ -141,6 +147,7 @@ const myelography = z
 
 const treatmentPlanning = z.strictObject({
   stage: z.literal('TREATMENT_PLANNING'),
+  ...answers,
   outcome: z.enum(['targeted_patch', 'empirical_patch', 'neurosurgery', 'repeat_imaging', 'discharge']),
   reason: reason.optional(),
 });
@@ -148,6 +155,7 @@ const treatmentPlanning = z.strictObject({
 const targetedPatch = z
   .strictObject({
     stage: z.literal('TARGETED_PATCH'),
+    ...answers,
     outcome: z.enum(['performed', 'not_performed']),
     procedure: z.enum(PATCH_PROCEDURES).optional(),
     levels: z.array(vertebralLevel).min(1, 'must name at least one level').max(10).optional(),
@@ -167,6 +175,7 @@ const targetedPatch = z
 const neurosurgicalEscalation = z
   .strictObject({
     stage: z.literal('NEUROSURGICAL_ESCALATION'),
+    ...answers,
     outcome: z.enum(['operated', 'not_candidate', 'declined']),
     procedure: z.enum(SURGICAL_PROCEDURES).optional(),
     performedOn: pastDate.optional(),
@@ -182,6 +191,7 @@ const neurosurgicalEscalation = z
 
 const followUp = z.strictObject({
   stage: z.literal('FOLLOW_UP'),
+  ...answers,
   outcome: z.enum(OUTCOMES.FOLLOW_UP),
   visit: z.enum(FOLLOW_UP_VISITS),
   hit6: z.number().int('must be a whole number').min(36).max(78).optional(),
