@@ -169,9 +169,8 @@ export class CarePathwayStack extends Stack {
     // Reserved concurrency bounds each handler (HIPAA LambdaConcurrency) well above one program's
     // load. 100 in total: AWS keeps 100 unreserved, so the account quota must be at least 200.
     const workflow = {
-      persistTransition: fn('PersistTransition', 'functions/workflow/persist-transition.ts', 15, Duration.seconds(30)),
-      notifyTeam: fn('NotifyTeam', 'functions/workflow/notify-team.ts', 10, Duration.seconds(30)),
-      awaitDecision: fn('AwaitDecision', 'functions/workflow/await-decision.ts', 15, Duration.seconds(30)),
+      enterStage: fn('EnterStage', 'functions/workflow/enter-stage.ts', 25, Duration.seconds(30)),
+      closePathway: fn('ClosePathway', 'functions/workflow/close-pathway.ts', 10, Duration.seconds(30)),
       recordFailure: fn('RecordFailure', 'functions/workflow/record-failure.ts', 5, Duration.seconds(30)),
       continuePathway: fn('ContinuePathway', 'functions/workflow/continue-pathway.ts', 5, Duration.seconds(30)),
     };
@@ -191,15 +190,15 @@ export class CarePathwayStack extends Stack {
       api.referrals,
       api.decisions,
       api.patientActions,
-      workflow.persistTransition,
-      workflow.awaitDecision,
+      workflow.enterStage,
+      workflow.closePathway,
       workflow.recordFailure,
       workflow.continuePathway,
       overdueSweep,
     ]) {
       this.data.grantPathwayReadWrite(f.function);
     }
-    for (const f of [api.queries, api.admin, workflow.notifyTeam]) {
+    for (const f of [api.queries, api.admin]) {
       this.data.grantPathwayRead(f.function);
     }
     // Every function records what it did (reads of a patient record included); none may rewrite it.
@@ -212,7 +211,9 @@ export class CarePathwayStack extends Stack {
 
     // ---------------------------------------------------------------- email
     const mailIdentity = new EmailIdentity(this, 'MailDomain', { identity: Identity.domain(mailDomain) });
-    for (const f of [workflow.notifyTeam, workflow.recordFailure, overdueSweep]) {
+    // The outbox is delivered by the engine's tasks, by a resume (a stage announced after a hold)
+    // and by the sweep (what a crash left undelivered).
+    for (const f of [workflow.enterStage, workflow.closePathway, workflow.recordFailure, api.patientActions, overdueSweep]) {
       Grant.addToPrincipal({
         grantee: f.function,
         actions: ['ses:SendEmail', 'ses:SendRawEmail'],
@@ -223,9 +224,8 @@ export class CarePathwayStack extends Stack {
     // ---------------------------------------------------------------- state machine
     const definitionPath = props.definitionPath ?? DEFAULT_DEFINITION_PATH;
     const definitionSubstitutions = {
-      PersistTransitionFunctionArn: workflow.persistTransition.function.functionArn,
-      NotifyTeamFunctionArn: workflow.notifyTeam.function.functionArn,
-      AwaitDecisionFunctionArn: workflow.awaitDecision.function.functionArn,
+      EnterStageFunctionArn: workflow.enterStage.function.functionArn,
+      ClosePathwayFunctionArn: workflow.closePathway.function.functionArn,
       RecordFailureFunctionArn: workflow.recordFailure.function.functionArn,
       ContinuePathwayFunctionArn: workflow.continuePathway.function.functionArn,
     };
@@ -256,18 +256,14 @@ export class CarePathwayStack extends Stack {
     for (const f of Object.values(workflow)) f.function.grantInvoke(this.stateMachine);
     this.stateMachine.grantTaskResponse(api.decisions.function);
     this.stateMachine.grantTaskResponse(api.patientActions.function);
-    // A withdrawal while no decision is pending stops the patient's execution instead.
     const executionsArn = this.formatArn({
       service: 'states',
       resource: 'execution',
       resourceName: `${stateMachineName}:*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
-    Grant.addToPrincipal({ grantee: api.patientActions.function, actions: ['states:StopExecution'], resourceArns: [executionsArn] });
-    // A decision recorded before a crash is re-delivered by await-decision on the task's new token.
     const byName = StateMachine.fromStateMachineName(this, 'CarePathwayByName', stateMachineName);
-    byName.grant(workflow.awaitDecision.function, 'states:SendTaskSuccess');
-    // The sweep redelivers such decisions too (SendTaskSuccess only: it never fails or heartbeats a task).
+    // The sweep redelivers recorded hand-offs (SendTaskSuccess only: it never fails or heartbeats a task).
     this.stateMachine.grant(overdueSweep.function, 'states:SendTaskSuccess');
     // Step Functions authorizes StartExecution through a version or alias against the unqualified
     // state machine ARN, and passes the version number or alias name as states:StateMachineQualifier
@@ -277,14 +273,17 @@ export class CarePathwayStack extends Stack {
     // start the next execution on that same version (name-based: it is one of the machine's tasks).
     // Unqualified (an execution that predates versioning) or a version number, never the live
     // alias, which would move a patient mid-way onto the newest definition.
-    workflow.continuePathway.function.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['states:StartExecution'],
-        resources: [byName.stateMachineArn],
-        conditions: { StringNotEquals: { 'states:StateMachineQualifier': LIVE_ALIAS } },
-      }),
-    );
-    Grant.addToPrincipal({ grantee: workflow.continuePathway.function, actions: ['states:DescribeExecution'], resourceArns: [executionsArn] });
+    // The reconciler (in the sweep) continues a pathway whose execution is gone the same way.
+    for (const f of [workflow.continuePathway, overdueSweep]) {
+      f.function.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['states:StartExecution'],
+          resources: [byName.stateMachineArn],
+          conditions: { StringNotEquals: { 'states:StateMachineQualifier': LIVE_ALIAS } },
+        }),
+      );
+      Grant.addToPrincipal({ grantee: f.function, actions: ['states:DescribeExecution'], resourceArns: [executionsArn] });
+    }
 
     // Pathway versions: every deployment that changes the definition publishes a new version,
     // kept after replacement so patients mid-way finish on theirs; new referrals start through
@@ -312,8 +311,6 @@ export class CarePathwayStack extends Stack {
       );
       f.function.addEnvironment('STATE_MACHINE_ARN', alias.attrArn);
     }
-    // The sweep stops the execution of a withdrawal whose task is gone.
-    Grant.addToPrincipal({ grantee: overdueSweep.function, actions: ['states:StopExecution'], resourceArns: [executionsArn] });
     // The version number new patients record (the last segment of the version ARN).
     api.referrals.function.addEnvironment('PATHWAY_VERSION', Fn.select(7, Fn.split(':', version.attrArn)));
     for (const f of [api.decisions, api.patientActions]) {
@@ -512,8 +509,7 @@ export class CarePathwayStack extends Stack {
     }
 
     this.acknowledgeNagFindings(stateMachineRole, Object.values(workflow), overdueSweep, executionsArn, [
-      ['StopExecution', api.patientActions],
-      ['StopExecution', overdueSweep],
+      ['DescribeExecution', overdueSweep],
       ['DescribeExecution', workflow.continuePathway],
     ]);
 

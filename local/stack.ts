@@ -23,17 +23,15 @@ const ACCOUNT = '000000000000';
 
 /** The workflow Lambdas by the name the local engine invokes them with. */
 const WORKFLOW_FUNCTIONS = {
-  'persist-transition': () => import('../functions/workflow/persist-transition.js'),
-  'notify-team': () => import('../functions/workflow/notify-team.js'),
-  'await-decision': () => import('../functions/workflow/await-decision.js'),
+  'enter-stage': () => import('../functions/workflow/enter-stage.js'),
+  'close-pathway': () => import('../functions/workflow/close-pathway.js'),
   'record-failure': () => import('../functions/workflow/record-failure.js'),
   'continue-pathway': () => import('../functions/workflow/continue-pathway.js'),
 } as const;
 
 const SUBSTITUTIONS: Record<string, keyof typeof WORKFLOW_FUNCTIONS> = {
-  PersistTransitionFunctionArn: 'persist-transition',
-  NotifyTeamFunctionArn: 'notify-team',
-  AwaitDecisionFunctionArn: 'await-decision',
+  EnterStageFunctionArn: 'enter-stage',
+  ClosePathwayFunctionArn: 'close-pathway',
   RecordFailureFunctionArn: 'record-failure',
   ContinuePathwayFunctionArn: 'continue-pathway',
 };
@@ -89,7 +87,7 @@ export interface StackOptions {
   readonly pathwayConfig?: Record<string, unknown>;
   readonly retryIntervalMs?: number;
   readonly injectFault?: LocalSfnOptions['injectFault'];
-  /** The ASL to run (default statemachines/care-pathway.asl.json); tests deploy a new version with it. */
+  /** The ASL to run (default statemachines/care-pathway.asl.json, or LOCAL_ASL_PATH); tests deploy a new version with it. */
   readonly aslPath?: string;
   /** How often the overdue sweep runs (default one minute). */
   readonly sweepEveryMs?: number;
@@ -110,7 +108,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     dynamodb: `http://${s.host}:${s.dynamodbPort}`,
     sfn: `http://${s.host}:${s.sfnPort}`,
   };
-  const versions = publishVersions(join(s.dataDir, 'stepfunctions-versions'), readFileSync(opts.aslPath ?? ASL_PATH, 'utf8'));
+  const versions = publishVersions(join(s.dataDir, 'stepfunctions-versions'), readFileSync(opts.aslPath ?? process.env.LOCAL_ASL_PATH ?? ASL_PATH, 'utf8'));
   const latest = versions.at(-1) as { n: number };
   const machineName = (n: number) => `${STATE_MACHINE_NAME}-v${n}`;
   const stateMachineArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${machineName(latest.n)}`;
@@ -173,13 +171,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
     // Decisions and withdrawals recorded while the engine was down reach it now. Then the overdue sweep runs on
     // a timer (EventBridge in the cloud), which also redelivers such decisions.
-    const { redeliverDecisions } = await import('../functions/app/decisions.js');
+    const { reconcile, startStalledReferrals } = await import('../functions/app/sweep.js');
     const { runtimeDeps } = await import('../functions/shared/runtime.js');
     const { handler: sweep } = await import('../functions/workflow/overdue-sweep.js');
-    const { startStalledReferrals } = await import('../functions/app/engine.js');
-    await redeliverDecisions(runtimeDeps(), 0).catch(() => 0);
+    const deps = await runtimeDeps();
+    await reconcile(deps, 0).catch(() => 0);
     // No request is in flight before the API is ready: any referral not yet started is stalled.
-    await startStalledReferrals(runtimeDeps(), new Date(), 0).catch(() => 0);
+    await startStalledReferrals(deps, new Date(), 0).catch(() => 0);
     let sweeping: Promise<unknown> = Promise.resolve();
     const timer = setInterval(() => {
       sweeping = sweeping.then(() => sweep()).catch(() => undefined);

@@ -6,7 +6,7 @@ import { runtimeDeps } from '../shared/runtime.js';
 
 export const handler = httpHandler(async (event) => {
   const caller = callerOf(event);
-  if (event.rawPath.endsWith('/metrics/throughput')) return getThroughput(runtimeDeps(), caller, queryOf(event));
-  if (event.rawPath.endsWith('/metrics/sla')) return getSlaReport(runtimeDeps(), caller, queryOf(event));
-  return getAudit(runtimeDeps(), caller, queryOf(event));
+  if (event.rawPath.endsWith('/metrics/throughput')) return getThroughput(await runtimeDeps(), caller, queryOf(event));
+  if (event.rawPath.endsWith('/metrics/sla')) return getSlaReport(await runtimeDeps(), caller, queryOf(event));
+  return getAudit(await runtimeDeps(), caller, queryOf(event));
 });

@@ -1,7 +1,9 @@
 // The throughput report, built from pre-aggregated monthly counters: its cost depends on the
 // number of months asked for, not on the number of patients.
 import { stringify } from 'csv-stringify/sync';
-import { STAGES, type Stage } from '../domain/vocabulary.js';
+import { allStageIds, CARE_PATHWAY } from '../domain/pathway.js';
+
+type Stage = string;
 
 const FUNNEL = ['referrals', 'accepted', 'myelographies', 'localised', 'treated', 'completed'] as const;
 type Funnel = Record<(typeof FUNNEL)[number], number>;
@@ -59,7 +61,7 @@ function stageRow(stage: Stage, item: Item | undefined, hist: Map<number, number
   };
 }
 
-export function throughputReport(months: readonly string[], itemsByMonth: readonly Item[][]): ThroughputReport {
+export function throughputReport(months: readonly string[], itemsByMonth: readonly Item[][], STAGES: readonly string[] = allStageIds(CARE_PATHWAY)): ThroughputReport {
   const totalsFunnel = Object.fromEntries(FUNNEL.map((f) => [f, 0])) as Funnel;
   const totalHist = new Map<Stage, Map<number, number>>();
   const totalCounts = new Map<Stage, { entered: number; exited: number }>();

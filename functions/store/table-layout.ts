@@ -23,7 +23,7 @@ export const PATHWAY_TABLE = {
     name: 'GSI1',
     partitionKey: 'GSI1PK',
     sortKey: 'GSI1SK',
-    projection: ['patientId', 'caseRef', 'stage', 'status', 'site', 'stageEnteredAt', 'dueAt', 'awaiting', 'pathwayVersion', 'hold', 'decidedAt'],
+    projection: ['patientId', 'caseRef', 'stage', 'status', 'site', 'stageEnteredAt', 'dueAt', 'awaiting', 'pathwayVersion', 'hold', 'decidedAt', 'urgency', 'outboxSince'],
   },
 } as const;
 

@@ -7,7 +7,7 @@ export function workflowHandler<S extends z.ZodType, R>(name: string, schema: S,
   return async (event: unknown): Promise<R> => {
     const input = schema.parse(event);
     try {
-      return await run(runtimeDeps(), input);
+      return await run(await runtimeDeps(), input);
     } catch (err) {
       const e = err as Error;
       logger.warn(`${name} failed`, { errorName: e.name, errorMessage: e.message, patientId: (input as { patientId?: string }).patientId });

@@ -3,7 +3,7 @@
 // clinical record so far and the full timeline.
 import { Alert, Badge, Button, Checkbox, Grid, Group, List, Paper, Stack, Table, Text, Title } from '@mantine/core';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { DECIDERS } from '../../../functions/domain/vocabulary.js';
+import { DECIDERS } from '../../../functions/domain/pathway.js';
 import { ApiFailure, apiJson } from '../api.js';
 import type { PatientDetail, Recommendation, TimelineEvent } from '../api-types.js';
 import { PatientFlags, StageBadge, StatusBadge } from '../components/badges.js';
