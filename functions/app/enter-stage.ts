@@ -39,6 +39,11 @@ export async function enterStage(deps: Deps, input: EnterInput): Promise<{ waiti
   if (p2.stage !== input.stage || !pending || pending.step !== input.step) {
     throw new CorruptRecordError(`the execution entered ${input.stage} at step ${input.step}; the record is at ${p2.stage} step ${p2.lastStep}`);
   }
-  await deliverOutbox(deps, p2.patientId, (cur) => (cur.pendingDecision?.step === input.step ? attachTask(cur, input.taskToken) : null));
+  const { saved } = await deliverOutbox(deps, p2.patientId, (cur) => (cur.pendingDecision?.step === input.step && !isTerminal(cur.status) ? attachTask(cur, input.taskToken) : null));
+  if (saved && isTerminal(saved.status)) {
+    // Withdrawn while this task ran: the withdrawal's hand-off found no token; close here.
+    await deliverOutbox(deps, p2.patientId, (cur) => ({ ...cur, taskToken: null, decidedAt: null, decisionOutput: null }));
+    throw new PathwayClosedError(`pathway is ${saved.status}`);
+  }
   return { waiting: true };
 }
