@@ -36,7 +36,6 @@
  *   there is no 6 MB / 256 KB size check on them; plain Lambda tasks keep the library's 60 s
  *   default timeout (AWS: the function's own timeout).
  */
-import './polyfills.js';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import {
   appendFileSync,

@@ -1,7 +1,6 @@
 // The whole product on one machine: DynamoDB Local, the SES server, the local Step Functions
 // service running the same ASL, and the HTTP API, all pointed at by the SDK's standard
 // AWS_ENDPOINT_URL_<SERVICE> variables so the handlers run unchanged.
-import './polyfills.js';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
