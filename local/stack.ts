@@ -11,6 +11,7 @@ import { dashboardFallback, WEB_DIST_DIR } from '../web/server/dashboard.js';
 import { issueToken, localVerifier } from './auth.js';
 import { startApiServer, type Route } from './api-server.js';
 import { ensureTables, startDynamoLocal } from './dynamodb.js';
+import { checkHealth, localDependencyChecks } from './health.js';
 import { startSes } from './ses.js';
 import type { LocalSettings } from './settings.js';
 import { startLocalSfn, type LocalSfnOptions } from './sfn-service.js';
@@ -92,6 +93,8 @@ export interface StackOptions {
   readonly aslPath?: string;
   /** How often the overdue sweep runs (default one minute). */
   readonly sweepEveryMs?: number;
+  /** First delay before a crashed DynamoDB Local is restarted (default 500 ms, doubling). */
+  readonly dynamodbRestartDelayMs?: number;
 }
 
 export interface Stack {
@@ -138,10 +141,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     // The dashboard and its local-only sign-in (in the cloud: static hosting and the Cognito
     // hosted UI; this endpoint is never deployed).
     const fallback = dashboardFallback({ distDir: WEB_DIST_DIR, signIn: (req) => issueToken(s.dataDir, req) });
-    const api: Server = await startApiServer({ host: s.host, port: s.apiPort, routes: API_ROUTES, verify, isReady: () => ready, fallback });
+    const checks = localDependencyChecks(urls);
+    const api: Server = await startApiServer({ host: s.host, port: s.apiPort, routes: API_ROUTES, verify, isReady: () => ready, fallback, health: () => checkHealth(checks) });
     stops.push(() => new Promise<void>((r) => { api.closeAllConnections(); api.close(() => r()); }));
 
-    const dynamo = await startDynamoLocal(s.dataDir, s.host, s.dynamodbPort);
+    const dynamo = await startDynamoLocal(s.dataDir, s.host, s.dynamodbPort, opts.dynamodbRestartDelayMs === undefined ? {} : { restartDelayMs: opts.dynamodbRestartDelayMs });
     stops.push(dynamo.stop);
     const ddb = new DynamoDBClient({});
     await ensureTables(ddb, { pathway: 'csf-pathway', audit: 'csf-audit' });
