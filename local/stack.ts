@@ -72,6 +72,7 @@ export const API_ROUTES: readonly Route[] = [
   { method: 'GET', path: '/metrics/throughput', handler: lazy(() => import('../functions/api/admin.js')) },
   { method: 'GET', path: '/metrics/sla', handler: lazy(() => import('../functions/api/admin.js')) },
   { method: 'GET', path: '/audit', handler: lazy(() => import('../functions/api/admin.js')) },
+  { method: 'GET', path: '/audit/verify', handler: lazy(() => import('../functions/api/admin.js')) },
 ];
 
 /** The ASL with each ${Placeholder} replaced by a local Lambda ARN, as CDK substitutes real ones. */
