@@ -11,6 +11,7 @@ import { dashboardFallback, WEB_DIST_DIR } from '../web/server/dashboard.js';
 import { issueToken, localVerifier } from './auth.js';
 import { startApiServer, type Route } from './api-server.js';
 import { ensureTables, startDynamoLocal } from './dynamodb.js';
+import { checkWaitingCheckpoints, describeCheckpointReport } from './checkpoint-check.js';
 import { checkHealth, localDependencyChecks } from './health.js';
 import { startSes } from './ses.js';
 import type { LocalSettings } from './settings.js';
@@ -155,6 +156,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const ses = await startSes(s.dataDir, s.host, s.sesPort);
     stops.push(ses.stop);
 
+    // Before the engine resumes (it writes those files once it runs): each waiting execution against its record.
+    const checkpoints = await checkWaitingCheckpoints(`${s.dataDir}/stepfunctions`, 'csf-pathway').catch(() => undefined);
+    if (checkpoints && checkpoints.waiting > 0) console.log(describeCheckpointReport(checkpoints));
     const sfn = await startLocalSfn({
       host: s.host,
       port: s.sfnPort,
