@@ -157,7 +157,7 @@ export function startApiServer(opts: ApiServerOptions): Promise<Server> {
     if (url.pathname === '/health' && method === 'GET') {
       if (!opts.isReady()) return json(res, 503, { status: 'starting' });
       const report = opts.health ? await opts.health() : undefined;
-      if (!report || report.status === 'ok') return json(res, 200, { status: 'ok', ...(report ? { parts: report.parts } : {}) });
+      if (!report || report.status === 'ok') return json(res, 200, { status: 'ok' });
       res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
       return json(res, 503, {
         status: 'unavailable',

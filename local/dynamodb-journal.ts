@@ -142,10 +142,14 @@ export class WriteJournal {
   }
 }
 
+/** Hop-by-hop headers: they describe one connection, not the message, so they are not passed on. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer']);
+const endToEnd = (headers: IncomingMessage['headers']) => Object.fromEntries(Object.entries(headers).filter(([k]) => !HOP_BY_HOP.has(k.toLowerCase())));
+
 function forward(upstreamPort: number, req: IncomingMessage, body: Buffer): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const out = request(
-      { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: { ...req.headers, 'content-length': String(body.length) } },
+      { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: { ...endToEnd(req.headers), 'content-length': String(body.length) } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -227,7 +231,7 @@ export function startJournalProxy(opts: { host: string; port: number; journal: W
             return unavailable(res);
           }
         }
-        res.writeHead(answer.status, answer.headers);
+        res.writeHead(answer.status, { ...endToEnd(answer.headers), 'content-length': String(answer.body.length) });
         res.end(answer.body);
       })().catch(() => {
         if (!res.headersSent) unavailable(res);
