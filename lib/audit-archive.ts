@@ -8,7 +8,7 @@ import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { type ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { AnyPrincipal, Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectLockRetention, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption, CfnBucket, ObjectLockRetention, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { nagResource } from './nag-finding.js';
@@ -49,8 +49,8 @@ export class AuditArchive extends Construct {
       enforceSSL: true,
       minimumTLSVersion: 1.2,
       versioned: true,
-      // Without the bucket-policy flag CDK grants log delivery through the bucket ACL.
-      objectOwnership: ObjectOwnership.OBJECT_WRITER,
+      // Log delivery is granted by bucket policy (below), so ACLs stay disabled.
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       lifecycleRules: [{ expiration: Duration.days(AUDIT_RETENTION_DAYS + 1), noncurrentVersionExpiration: Duration.days(AUDIT_RETENTION_DAYS + 1) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -83,12 +83,23 @@ export class AuditArchive extends Construct {
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       objectLockEnabled: true,
       objectLockDefaultRetention: ObjectLockRetention.compliance(retention),
-      serverAccessLogsBucket: this.accessLogBucket,
-      serverAccessLogsPrefix: 'audit-exports/',
       // Once the lock has run out, an export may go: the six years are the promise, not forever.
       lifecycleRules: [{ expiration: Duration.days(AUDIT_RETENTION_DAYS + 1), noncurrentVersionExpiration: Duration.days(AUDIT_RETENTION_DAYS + 1) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Server access logging by bucket policy rather than the ACL CDK would otherwise set.
+    (this.bucket.node.defaultChild as CfnBucket).loggingConfiguration = {
+      destinationBucketName: this.accessLogBucket.bucketName,
+      logFilePrefix: 'audit-exports/',
+    };
+    this.accessLogBucket.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('logging.s3.amazonaws.com')],
+        actions: ['s3:PutObject'],
+        resources: [this.accessLogBucket.arnForObjects('audit-exports/*')],
+        conditions: { ArnLike: { 'aws:SourceArn': this.bucket.bucketArn }, StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
     Validations.of(this.bucket).acknowledge({
       id: 'HIPAA.Security-S3BucketReplicationEnabled',
       reason: 'Object Lock in compliance mode with versioning keeps every export for six years and the audit table itself has PITR and AWS Backup copies; cross-region replication is a disaster-recovery choice made per deployment.',
