@@ -1,11 +1,15 @@
 // The audit trail's six-year immutable copy, asserted on a stack holding only the data stores
 // (no handler bundling): Object Lock in compliance mode, its own key, access logs kept six years, a daily
 // export of the audit table, and both cdk-nag packs satisfied.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_RETENTION_DAYS } from '../../lib/audit-archive.js';
+import { CarePathwayStack } from '../../lib/care-pathway-stack.js';
 import { DataStores } from '../../lib/data-stores.js';
 
 let app: App;
@@ -79,5 +83,18 @@ describe('the audit archive', () => {
       .validateScope(data.auditArchive)
       .violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} (${v.severity}) at ${r.constructPath}`));
     expect(violations).toEqual([]);
+  });
+});
+
+describe('audit-relevant logs', () => {
+  it('keep the API access log and the state machine log six years, like the audit trail', () => {
+    const dashboard = mkdtempSync(join(tmpdir(), 'dashboard-build-'));
+    writeFileSync(join(dashboard, 'index.html'), '<!doctype html><title>dashboard under test</title>');
+    const whole = new App({ context: { appBaseUrl: 'https://pathway.test.example.org', mailFrom: 'pathway@mail.example.org', 'aws:cdk:bundling-stacks': [] } });
+    const stack = new CarePathwayStack(whole, 'LogRetentionUnderTest', { dashboardAssetPath: dashboard });
+    const groups = Template.fromStack(stack).findResources('AWS::Logs::LogGroup');
+    const retentionOf = (idPrefix: string) => Object.entries(groups).find(([id]) => id.startsWith(idPrefix))?.[1]?.Properties?.RetentionInDays;
+    expect(retentionOf('ApiAccessLogs')).toBeGreaterThanOrEqual(6 * 365);
+    expect(retentionOf('StateMachineLogs')).toBeGreaterThanOrEqual(6 * 365);
   });
 });
