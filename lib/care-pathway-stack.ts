@@ -71,6 +71,7 @@ export const API_ROUTES = [
   { method: HttpMethod.GET, path: '/metrics/throughput', handler: 'admin' },
   { method: HttpMethod.GET, path: '/metrics/sla', handler: 'admin' },
   { method: HttpMethod.GET, path: '/audit', handler: 'admin' },
+  { method: HttpMethod.GET, path: '/audit/verify', handler: 'admin' },
 ] as const;
 
 /**
@@ -232,7 +233,7 @@ export class CarePathwayStack extends Stack {
     const stateMachineLogs = new LogGroup(this, 'StateMachineLogs', {
       // The vendedlogs prefix keeps CloudWatch Logs resource policies small for log delivery.
       logGroupName: `/aws/vendedlogs/states/${this.stackName}-care-pathway`,
-      retention: RetentionDays.ONE_YEAR,
+      retention: RetentionDays.SIX_YEARS, // audit-relevant: kept as long as the audit trail
       encryptionKey: logsKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -417,7 +418,7 @@ export class CarePathwayStack extends Stack {
       },
     });
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
-      retention: RetentionDays.ONE_YEAR,
+      retention: RetentionDays.SIX_YEARS, // audit-relevant: kept as long as the audit trail
       encryptionKey: logsKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });

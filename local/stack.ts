@@ -1,7 +1,6 @@
 // The whole product on one machine: DynamoDB Local, the SES server, the local Step Functions
 // service running the same ASL, and the HTTP API, all pointed at by the SDK's standard
 // AWS_ENDPOINT_URL_<SERVICE> variables so the handlers run unchanged.
-import './polyfills.js';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
@@ -12,6 +11,8 @@ import { dashboardFallback, WEB_DIST_DIR } from '../web/server/dashboard.js';
 import { issueToken, localVerifier } from './auth.js';
 import { startApiServer, type Route } from './api-server.js';
 import { ensureTables, startDynamoLocal } from './dynamodb.js';
+import { checkWaitingCheckpoints, describeCheckpointReport } from './checkpoint-check.js';
+import { checkHealth, localDependencyChecks } from './health.js';
 import { startSes } from './ses.js';
 import type { LocalSettings } from './settings.js';
 import { startLocalSfn, type LocalSfnOptions } from './sfn-service.js';
@@ -70,6 +71,7 @@ export const API_ROUTES: readonly Route[] = [
   { method: 'GET', path: '/metrics/throughput', handler: lazy(() => import('../functions/api/admin.js')) },
   { method: 'GET', path: '/metrics/sla', handler: lazy(() => import('../functions/api/admin.js')) },
   { method: 'GET', path: '/audit', handler: lazy(() => import('../functions/api/admin.js')) },
+  { method: 'GET', path: '/audit/verify', handler: lazy(() => import('../functions/api/admin.js')) },
 ];
 
 /** The ASL with each ${Placeholder} replaced by a local Lambda ARN, as CDK substitutes real ones. */
@@ -91,6 +93,8 @@ export interface StackOptions {
   readonly aslPath?: string;
   /** How often the overdue sweep runs (default one minute). */
   readonly sweepEveryMs?: number;
+  /** First delay before a crashed DynamoDB Local is restarted (default 500 ms, doubling). */
+  readonly dynamodbRestartDelayMs?: number;
 }
 
 export interface Stack {
@@ -137,10 +141,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     // The dashboard and its local-only sign-in (in the cloud: static hosting and the Cognito
     // hosted UI; this endpoint is never deployed).
     const fallback = dashboardFallback({ distDir: WEB_DIST_DIR, signIn: (req) => issueToken(s.dataDir, req) });
-    const api: Server = await startApiServer({ host: s.host, port: s.apiPort, routes: API_ROUTES, verify, isReady: () => ready, fallback });
+    const checks = localDependencyChecks(urls);
+    const api: Server = await startApiServer({ host: s.host, port: s.apiPort, routes: API_ROUTES, verify, isReady: () => ready, fallback, health: () => checkHealth(checks) });
     stops.push(() => new Promise<void>((r) => { api.closeAllConnections(); api.close(() => r()); }));
 
-    const dynamo = await startDynamoLocal(s.dataDir, s.host, s.dynamodbPort);
+    const dynamo = await startDynamoLocal(s.dataDir, s.host, s.dynamodbPort, opts.dynamodbRestartDelayMs === undefined ? {} : { restartDelayMs: opts.dynamodbRestartDelayMs });
     stops.push(dynamo.stop);
     const ddb = new DynamoDBClient({});
     await ensureTables(ddb, { pathway: 'csf-pathway', audit: 'csf-audit' });
@@ -149,6 +154,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const ses = await startSes(s.dataDir, s.host, s.sesPort);
     stops.push(ses.stop);
 
+    // Before the engine resumes (it writes those files once it runs): each waiting execution against its record.
+    const checkpoints = await checkWaitingCheckpoints(`${s.dataDir}/stepfunctions`, 'csf-pathway').catch(() => undefined);
+    if (checkpoints && checkpoints.waiting > 0) console.log(describeCheckpointReport(checkpoints));
     const sfn = await startLocalSfn({
       host: s.host,
       port: s.sfnPort,

@@ -18,6 +18,7 @@ import {
 import type { CounterIncrement, CounterItem } from '../domain/counters.js';
 import type { AuditActor, AuditEventInput, PatientRecord, PatientSummary } from '../domain/record.js';
 import type { AuditAction, HoldReason, Status } from '../domain/vocabulary.js';
+import { GENESIS_HASH, linkAuditEvents } from '../domain/audit-chain.js';
 import { TERMINAL_STATUSES } from '../domain/vocabulary.js';
 import type { Clock, Ids } from '../shared/clock.js';
 import { monthOf } from '../shared/clock.js';
@@ -103,7 +104,7 @@ export class PathwayStore {
     events: readonly AuditEventInput[] = [],
     counters: readonly CounterIncrement[] = [],
   ): Promise<AuditEvent[]> {
-    const stamped = events.map((e) => this.stamp(e));
+    const stamped = await this.chained(events.map((e) => this.stamp(e)));
     const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [];
     items.push({
       Put: {
@@ -142,7 +143,7 @@ export class PathwayStore {
 
   /** Append audit events that change nothing else (e.g. record_viewed). */
   async appendAudit(events: readonly AuditEventInput[]): Promise<AuditEvent[]> {
-    const stamped = events.map((e) => this.stamp(e));
+    const stamped = await this.chained(events.map((e) => this.stamp(e)));
     for (const e of stamped) await this.doc.send(new PutCommand(this.auditPut(e)));
     return stamped;
   }
@@ -271,6 +272,19 @@ export class PathwayStore {
     }
     const more = p < partitions.length;
     return { items, nextToken: more ? encodeCursor(p, k) : null };
+  }
+
+  /** Tamper evidence: each event links by hash to its patient's latest one (functions/domain/audit-chain.ts). */
+  private async chained(events: AuditEvent[]): Promise<AuditEvent[]> {
+    const linked = new Map<string, AuditEvent>();
+    for (const pk of new Set(events.map((e) => this.auditPut(e).Item.PK))) {
+      const head = await this.doc.send(
+        new QueryCommand({ TableName: this.tables.audit, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': pk }, ScanIndexForward: false, Limit: 1 }),
+      );
+      const prevHash = typeof head.Items?.[0]?.hash === 'string' ? head.Items[0].hash : GENESIS_HASH;
+      for (const e of linkAuditEvents(prevHash, events.filter((e) => this.auditPut(e).Item.PK === pk))) linked.set(e.eventId, e);
+    }
+    return events.map((e) => linked.get(e.eventId) ?? e);
   }
 
   private stamp(e: AuditEventInput): AuditEvent {

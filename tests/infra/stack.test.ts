@@ -26,6 +26,7 @@ const CONTRACT_ROUTES = [
   'GET /metrics/throughput',
   'GET /metrics/sla',
   'GET /audit',
+  'GET /audit/verify',
 ];
 
 // Every Lambda function of the stack, by construct id: the four tasks of the state machine, the

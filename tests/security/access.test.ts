@@ -169,6 +169,7 @@ const ROWS: Row[] = [
   { route: 'GET /metrics/throughput', name: 'read throughput metrics', allowed: ['administrator'], success: 200, request: async () => ({ method: 'GET', path: `/metrics/throughput?from=${month}&to=${month}` }) },
   { route: 'GET /metrics/sla', name: 'read the service-level report', allowed: ['administrator'], success: 200, request: async () => ({ method: 'GET', path: `/metrics/sla?from=${month}&to=${month}` }) },
   { route: 'GET /audit', name: 'read the audit trail', allowed: ['administrator'], success: 200, request: async () => ({ method: 'GET', path: '/audit?limit=5' }) },
+  { route: 'GET /audit/verify', name: "verify a patient's audit chain", allowed: ['administrator'], success: 200, request: async () => ({ method: 'GET', path: `/audit/verify?patientId=${victim}` }) },
 ];
 
 const routeKey = (r: { method: string; path: string }) => `${r.method} ${r.path}`;
