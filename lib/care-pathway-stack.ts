@@ -68,6 +68,7 @@ export const API_ROUTES = [
   { method: HttpMethod.POST, path: '/patients/{patientId}/hold', handler: 'patientActions' },
   { method: HttpMethod.POST, path: '/patients/{patientId}/resume', handler: 'patientActions' },
   { method: HttpMethod.POST, path: '/patients/{patientId}/withdraw', handler: 'patientActions' },
+  { method: HttpMethod.POST, path: '/patients/{patientId}/red-flags', handler: 'redFlags' },
   { method: HttpMethod.GET, path: '/metrics/throughput', handler: 'admin' },
   { method: HttpMethod.GET, path: '/metrics/sla', handler: 'admin' },
   { method: HttpMethod.GET, path: '/audit', handler: 'admin' },
@@ -181,6 +182,7 @@ export class CarePathwayStack extends Stack {
       referrals: fn('Referrals', 'functions/api/referrals.ts', 10),
       decisions: fn('Decisions', 'functions/api/decisions.ts', 10),
       patientActions: fn('PatientActions', 'functions/api/patient-actions.ts', 10),
+      redFlags: fn('RedFlags', 'functions/api/red-flags.ts', 5),
       queries: fn('Queries', 'functions/api/queries.ts', 20),
       admin: fn('Admin', 'functions/api/admin.ts', 5),
     };
@@ -191,6 +193,7 @@ export class CarePathwayStack extends Stack {
       api.referrals,
       api.decisions,
       api.patientActions,
+      api.redFlags,
       workflow.persistTransition,
       workflow.awaitDecision,
       workflow.recordFailure,
@@ -212,7 +215,8 @@ export class CarePathwayStack extends Stack {
 
     // ---------------------------------------------------------------- email
     const mailIdentity = new EmailIdentity(this, 'MailDomain', { identity: Identity.domain(mailDomain) });
-    for (const f of [workflow.notifyTeam, workflow.recordFailure, overdueSweep]) {
+    // The red-flag report emails the team and site lead at once (R11), outside the state machine.
+    for (const f of [workflow.notifyTeam, workflow.recordFailure, overdueSweep, api.redFlags]) {
       Grant.addToPrincipal({
         grantee: f.function,
         actions: ['ses:SendEmail', 'ses:SendRawEmail'],

@@ -64,6 +64,8 @@ export interface RedFlagRecord {
   readonly note?: string;
   /** Set once the urgent-review email went out; a retried report resends until then. */
   readonly notifiedAt?: string;
+  /** Who is sending the email now (claimed before sending, so two retries send it once). */
+  readonly emailClaimedAt?: string;
 }
 
 /** R9: one course of care. A recurrence after completion opens the next (episodes.ts). */

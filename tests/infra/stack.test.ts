@@ -23,15 +23,16 @@ const CONTRACT_ROUTES = [
   'POST /patients/{patientId}/hold',
   'POST /patients/{patientId}/resume',
   'POST /patients/{patientId}/withdraw',
+  'POST /patients/{patientId}/red-flags',
   'GET /metrics/throughput',
   'GET /metrics/sla',
   'GET /audit',
 ];
 
 // Every Lambda function of the stack, by construct id: the five tasks of the state machine, the
-// five API handlers, and the scheduled overdue sweep.
+// six API handlers, and the scheduled overdue sweep.
 const WORKFLOW_FUNCTIONS = ['PersistTransition', 'NotifyTeam', 'AwaitDecision', 'RecordFailure', 'ContinuePathway'];
-const API_FUNCTIONS = ['Referrals', 'Decisions', 'PatientActions', 'Queries', 'Admin'];
+const API_FUNCTIONS = ['Referrals', 'Decisions', 'PatientActions', 'RedFlags', 'Queries', 'Admin'];
 const ALL_FUNCTIONS = [...WORKFLOW_FUNCTIONS, ...API_FUNCTIONS, 'OverdueSweep'];
 
 let app: App;
@@ -386,9 +387,9 @@ describe('the functions', () => {
     }
   });
 
-  it('only notify-team, record-failure and the overdue sweep may send email, from the SES identity only', () => {
+  it('only notify-team, record-failure, the overdue sweep and the red-flag report may send email, from the SES identity only', () => {
     const identityId = logicalIdOf('MailDomain', 'AWS::SES::EmailIdentity');
-    const senders = ['NotifyTeam', 'RecordFailure', 'OverdueSweep'];
+    const senders = ['NotifyTeam', 'RecordFailure', 'OverdueSweep', 'RedFlags'];
     for (const fn of ALL_FUNCTIONS) {
       const ses = statementsOf(fn).filter((s) => asArray(s.Action).some((a) => a.startsWith('ses:')));
       if (senders.includes(fn)) {
