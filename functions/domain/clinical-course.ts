@@ -9,6 +9,7 @@
 // day-1 and week-1 checks. Records written before `procedureIndex` existed fall back to dates.
 import { leakKey, type LeakIdentity } from './clinical-facts.js';
 import type { PathwayConfig } from './config.js';
+import { failedByRecurrence, searchStartsAt } from './episodes.js';
 import type { ClinicalHistory, FollowUpRecord, LeakFinding, MyelogramResult, ProcedureRecord } from './history.js';
 import type { Technique } from './vocabulary.js';
 
@@ -28,23 +29,26 @@ export function leaksOf(m: MyelogramResult): readonly LeakFinding[] {
 
 const isLocalisedLeak = (l: LeakIdentity): boolean => l.type !== 'indeterminate';
 
+/** Studies of the current search: a recurrence at a new site starts a new one (episodes.ts). */
+const searchStudies = (history: ClinicalHistory): readonly MyelogramResult[] => history.myelograms.slice(searchStartsAt(history));
+
 /** The most recent study that found a leak, if any. */
 export function latestLeak(history: ClinicalHistory): LocalisedMyelogram | undefined {
-  const m = history.myelograms.findLast(hasLeak);
+  const m = searchStudies(history).findLast(hasLeak);
   if (m === undefined) return undefined;
   return m.leak ? m : { ...m, leak: leaksOf(m)[0] as LeakFinding };
 }
 
 /** The localised leaks (type known) of the most recent study that found any: what treatment aims at now. */
 export function currentLeaks(history: ClinicalHistory): readonly LeakFinding[] {
-  const m = history.myelograms.findLast(hasLeak);
+  const m = searchStudies(history).findLast(hasLeak);
   return m ? leaksOf(m).filter(isLocalisedLeak) : [];
 }
 
 /** R4: negative studies since the most recent study that found a leak (or since the first). */
 export function negativeStudiesSinceLastLeak(history: ClinicalHistory): number {
   let n = 0;
-  for (const m of history.myelograms) {
+  for (const m of searchStudies(history)) {
     if (m.outcome === 'leak_found') n = 0;
     else if (isNegative(m)) n += 1;
   }
@@ -54,7 +58,7 @@ export function negativeStudiesSinceLastLeak(history: ClinicalHistory): number {
 /** The negative studies since the most recent leak: the current search episode, oldest first. */
 export function negativeStudiesOfSearch(history: ClinicalHistory): readonly MyelogramResult[] {
   const out: MyelogramResult[] = [];
-  for (const m of history.myelograms) {
+  for (const m of searchStudies(history)) {
     if (m.outcome === 'leak_found') out.length = 0;
     else if (isNegative(m)) out.push(m);
   }
@@ -201,9 +205,10 @@ export function procedureCourses(history: ClinicalHistory, t: Thresholds): Proce
     const i = procedureIndexOf(history, f);
     byProcedure.set(i, [...(byProcedure.get(i) ?? []), f]);
   }
+  const recurred = failedByRecurrence(history);
   return history.procedures.map((procedure, index) => {
     const followUps = byProcedure.get(index) ?? [];
-    const failed = procedure.technicalSuccess === false || failingCheckIns(history, followUps, t).length > 0;
+    const failed = procedure.technicalSuccess === false || recurred.has(index) || failingCheckIns(history, followUps, t).length > 0;
     return { index, procedure, targets: targetsOf(history, index), followUps, failed };
   });
 }
