@@ -66,6 +66,6 @@ function checklistIssues(check: PreProcedureCheck | undefined): DecisionIssue[] 
   if (check?.overrideReason) return [];
   return missingChecklistItems(check).map((item) => ({
     path: `preProcedureCheck.${item}`,
-    message: `${CHECKLIST_LABEL[item]}: must be confirmed before the procedure is recorded, or give a reason for proceeding without it (preProcedureCheck.overrideReason)`,
+    message: `must be confirmed before the procedure is recorded (${CHECKLIST_LABEL[item].toLowerCase()}), or give a reason for proceeding without a complete check`,
   }));
 }
