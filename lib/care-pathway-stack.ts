@@ -68,6 +68,7 @@ export const API_ROUTES = [
   { method: HttpMethod.POST, path: '/patients/{patientId}/hold', handler: 'patientActions' },
   { method: HttpMethod.POST, path: '/patients/{patientId}/resume', handler: 'patientActions' },
   { method: HttpMethod.POST, path: '/patients/{patientId}/withdraw', handler: 'patientActions' },
+  { method: HttpMethod.POST, path: '/patients/{patientId}/red-flags', handler: 'redFlags' },
   { method: HttpMethod.GET, path: '/metrics/throughput', handler: 'admin' },
   { method: HttpMethod.GET, path: '/metrics/sla', handler: 'admin' },
   { method: HttpMethod.GET, path: '/audit', handler: 'admin' },
@@ -181,6 +182,7 @@ export class CarePathwayStack extends Stack {
       referrals: fn('Referrals', 'functions/api/referrals.ts', 10),
       decisions: fn('Decisions', 'functions/api/decisions.ts', 10),
       patientActions: fn('PatientActions', 'functions/api/patient-actions.ts', 10),
+      redFlags: fn('RedFlags', 'functions/api/red-flags.ts', 5),
       queries: fn('Queries', 'functions/api/queries.ts', 20),
       admin: fn('Admin', 'functions/api/admin.ts', 5),
     };
@@ -193,6 +195,7 @@ export class CarePathwayStack extends Stack {
       api.patientActions,
       workflow.enterStage,
       workflow.closePathway,
+      api.redFlags,
       workflow.recordFailure,
       workflow.continuePathway,
       overdueSweep,
@@ -213,8 +216,9 @@ export class CarePathwayStack extends Stack {
     // ---------------------------------------------------------------- email
     const mailIdentity = new EmailIdentity(this, 'MailDomain', { identity: Identity.domain(mailDomain) });
     // The outbox is delivered by the engine's tasks, by a resume (a stage announced after a hold)
-    // and by the sweep (what a crash left undelivered).
-    for (const f of [workflow.enterStage, workflow.closePathway, workflow.recordFailure, api.patientActions, overdueSweep]) {
+    // and by the sweep (what a crash left undelivered); the red-flag report emails the team and site
+    // lead at once (R11).
+    for (const f of [workflow.enterStage, workflow.closePathway, workflow.recordFailure, api.patientActions, overdueSweep, api.redFlags]) {
       Grant.addToPrincipal({
         grantee: f.function,
         actions: ['ses:SendEmail', 'ses:SendRawEmail'],

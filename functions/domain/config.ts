@@ -44,7 +44,11 @@ export const pathwayConfigSchema = z.strictObject({
     /** R2: Bern score bands: <= low is low, >= high is high, between is intermediate. */
     bernLowMax: z.number().int().min(0).max(9),
     bernHighMin: z.number().int().min(0).max(9),
+    /** R7: the least improvement from baseline at month 3 that is not a failure (domain: 50 %). */
+    responseImprovementMin: z.number().gt(0).max(1),
   }),
+  /** R11: days allowed for the pending decision once a red flag makes the case urgent. */
+  urgentServiceLevelDays: z.number().positive(),
   /** Days allowed for each pending decision before it is overdue, by stage (defaults: the pathway definition). */
   serviceLevelDays: z.record(z.string(), z.number().positive()),
   /**
@@ -84,7 +88,9 @@ export const DEFAULT_CONFIG: PathwayConfig = {
     failedProceduresBeforeNeurosurgery: 2,
     bernLowMax: 2,
     bernHighMin: 5,
+    responseImprovementMin: 0.5,
   },
+  urgentServiceLevelDays: 1,
   serviceLevelDays: Object.fromEntries(CARE_PATHWAY.stages.flatMap((s) => ('days' in s.serviceLevel ? [[s.id, s.serviceLevel.days]] : []))),
   followUpSchedule: [
     { visit: 'day1', days: 1 },

@@ -130,5 +130,6 @@ export const AUDIT_ACTIONS = [
   'reminder_sent',
   'overdue_escalated',
   'execution_continued',
+  'red_flag_recorded',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

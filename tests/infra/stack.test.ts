@@ -23,6 +23,7 @@ const CONTRACT_ROUTES = [
   'POST /patients/{patientId}/hold',
   'POST /patients/{patientId}/resume',
   'POST /patients/{patientId}/withdraw',
+  'POST /patients/{patientId}/red-flags',
   'GET /metrics/throughput',
   'GET /metrics/sla',
   'GET /audit',
@@ -30,9 +31,9 @@ const CONTRACT_ROUTES = [
 ];
 
 // Every Lambda function of the stack, by construct id: the four tasks of the state machine, the
-// five API handlers, and the scheduled overdue sweep.
+// six API handlers, and the scheduled overdue sweep.
 const WORKFLOW_FUNCTIONS = ['EnterStage', 'ClosePathway', 'RecordFailure', 'ContinuePathway'];
-const API_FUNCTIONS = ['Referrals', 'Decisions', 'PatientActions', 'Queries', 'Admin'];
+const API_FUNCTIONS = ['Referrals', 'Decisions', 'PatientActions', 'RedFlags', 'Queries', 'Admin'];
 const ALL_FUNCTIONS = [...WORKFLOW_FUNCTIONS, ...API_FUNCTIONS, 'OverdueSweep'];
 
 let app: App;
@@ -379,9 +380,9 @@ describe('the functions', () => {
     }
   });
 
-  it('only the outbox deliverers (the engine tasks, patient actions and the sweep) may send email, from the SES identity only', () => {
+  it('only the outbox deliverers (the engine tasks, patient actions, the sweep and the red-flag report) may send email, from the SES identity only', () => {
     const identityId = logicalIdOf('MailDomain', 'AWS::SES::EmailIdentity');
-    const senders = ['EnterStage', 'ClosePathway', 'RecordFailure', 'PatientActions', 'OverdueSweep'];
+    const senders = ['EnterStage', 'ClosePathway', 'RecordFailure', 'PatientActions', 'OverdueSweep', 'RedFlags'];
     for (const fn of ALL_FUNCTIONS) {
       const ses = statementsOf(fn).filter((s) => asArray(s.Action).some((a) => a.startsWith('ses:')));
       if (senders.includes(fn)) {

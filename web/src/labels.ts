@@ -66,6 +66,7 @@ const ACTIONS: Record<AuditAction, string> = {
   reminder_sent: 'Overdue reminder sent',
   overdue_escalated: 'Overdue, escalated to site lead',
   execution_continued: 'Pathway continued in a new execution',
+  red_flag_recorded: 'Urgent complication recorded',
 };
 
 export function actionLabel(action: string): string {
