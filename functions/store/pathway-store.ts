@@ -18,7 +18,7 @@ import {
 import type { ClinicalHistory, PendingDecision, PatientSummary } from '../domain/patient.js';
 import type { Referral } from '../domain/schemas.js';
 import type { AuditAction, DecisionStage, HoldReason, Role, Stage, Status } from '../domain/vocabulary.js';
-import { TERMINAL_STATUSES } from '../domain/vocabulary.js';
+import { STAGES, STATUSES, TERMINAL_STATUSES } from '../domain/vocabulary.js';
 import type { Clock, Ids } from '../shared/clock.js';
 import { monthOf } from '../shared/clock.js';
 import { ConcurrentUpdateError } from '../shared/errors.js';
@@ -99,6 +99,18 @@ export interface CounterIncrement {
   readonly month: string;
   readonly item: CounterItem;
   readonly add: Readonly<Record<string, number>>;
+}
+
+/** A page of the audit trail (newest first); `from`/`to` are ISO instants. */
+export interface AuditQuery {
+  readonly patientId?: string;
+  readonly caseRef?: string;
+  readonly action?: AuditAction;
+  readonly actor?: string;
+  readonly from: string;
+  readonly to: string;
+  readonly limit: number;
+  readonly cursor?: string;
 }
 
 export interface WorklistQuery {
@@ -282,23 +294,85 @@ export class PathwayStore {
     return ids;
   }
 
-  async listAudit(q: { patientId?: string; from: string; to: string; limit: number; cursor?: string }): Promise<Page<AuditEvent>> {
-    const range = { ':from': q.from, ':to': `${q.to}\uffff` };
-    if (q.patientId) {
-      const pk = keys.auditPatient(q.patientId);
+  /**
+   * The audit trail, newest first: one patient's partition, or the month partitions of the range
+   * (newest month first). `action` and `actor` (part of the actor's email, or "system") filter
+   * on the server; a case reference is resolved to its patient first.
+   */
+  async listAudit(q: AuditQuery): Promise<Page<AuditEvent>> {
+    const patientId = q.caseRef ? await this.patientIdOfCaseRef(q.caseRef) : q.patientId;
+    if (q.caseRef && (!patientId || (q.patientId && q.patientId !== patientId))) return { items: [], nextToken: null };
+    const values: Item = { ':from': q.from, ':to': `${q.to}\uffff` };
+    const names: Record<string, string> = {};
+    const filters: string[] = [];
+    if (q.action) {
+      filters.push('#action = :action');
+      names['#action'] = 'action';
+      values[':action'] = q.action;
+    }
+    if (q.actor) {
+      names['#actor'] = 'actor';
+      values[':actor'] = q.actor;
+      if (q.actor === 'system') {
+        names['#role'] = 'role';
+        filters.push('#actor.#role = :actor');
+      } else {
+        names['#email'] = 'email';
+        names['#sub'] = 'sub';
+        filters.push('(contains(#actor.#email, :actor) OR #actor.#sub = :actor)');
+      }
+    }
+    const filter = filters.length ? { FilterExpression: filters.join(' AND '), ExpressionAttributeNames: names } : {};
+    if (patientId) {
+      const pk = keys.auditPatient(patientId);
       return this.pagedAcrossPartitions([pk], q.limit, q.cursor, () => ({
         TableName: this.tables.audit,
         KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': pk, ...range },
+        ExpressionAttributeValues: { ':pk': pk, ...values },
+        ScanIndexForward: false,
+        ...filter,
       }), auditFromItem);
     }
-    const months = monthsInRange(monthOf(q.from), monthOf(q.to)).map((m) => keys.auditMonth(m));
+    const months = monthsInRange(monthOf(q.from), monthOf(q.to)).reverse().map((m) => keys.auditMonth(m));
     return this.pagedAcrossPartitions(months, q.limit, q.cursor, (pk) => ({
       TableName: this.tables.audit,
       IndexName: AUDIT_TABLE.monthIndex.name,
       KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK BETWEEN :from AND :to',
-      ExpressionAttributeValues: { ':pk': pk, ...range },
+      ExpressionAttributeValues: { ':pk': pk, ...values },
+      ScanIndexForward: false,
+      ...filter,
     }), auditFromItem);
+  }
+
+  /**
+   * The patient of a case reference, for the audit filter. No key holds case references, so
+   * this reads the worklist index (projected caseRef) with a filter: a cost in patients, paid
+   * only by an administrator's search; a CASEREF# guard item written at intake would make it one read.
+   */
+  private async patientIdOfCaseRef(caseRef: string): Promise<string | null> {
+    const partitions = STAGES.flatMap((stage) => STATUSES.map((status) => keys.worklistPartition(stage, status)));
+    const found = await Promise.all(
+      partitions.map(async (pk) => {
+        let start: Item | undefined;
+        do {
+          const page = await this.doc.send(
+            new QueryCommand({
+              TableName: this.tables.pathway,
+              IndexName: PATHWAY_TABLE.worklistIndex.name,
+              KeyConditionExpression: 'GSI1PK = :pk',
+              FilterExpression: 'caseRef = :ref',
+              ExpressionAttributeValues: { ':pk': pk, ':ref': caseRef },
+              ExclusiveStartKey: start,
+            }),
+          );
+          const hit = page.Items?.[0];
+          if (hit) return String(hit.patientId);
+          start = page.LastEvaluatedKey;
+        } while (start);
+        return null;
+      }),
+    );
+    return found.find((id) => id !== null) ?? null;
   }
 
   /** Pre-aggregated counters of one month: a handful of items whatever the number of patients. */

@@ -279,7 +279,7 @@ export function ServiceLevelsPage() {
                           {o.dueAt ? duration(loadedAt - Date.parse(o.dueAt)) : '—'}
                         </Table.Td>
                         <Table.Td style={{ whiteSpace: 'nowrap' }}>
-                          <Link to={`/audit?patientId=${o.patientId}`} size="sm" aria-label={`Audit trail of ${o.caseRef}`}>
+                          <Link to={`/audit?case=${o.caseRef}`} size="sm" aria-label={`Audit trail of ${o.caseRef}`}>
                             Audit trail
                           </Link>
                         </Table.Td>
