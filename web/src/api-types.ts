@@ -143,6 +143,8 @@ export interface SlaRow {
   readonly decisions: number;
   readonly withinServiceLevel: number;
   readonly shareWithinServiceLevel: number | null;
+  /** Whole percent, the one rounding rule (functions/app/throughput.ts percentOf). */
+  readonly percentWithinServiceLevel: number | null;
   readonly medianProgramDrivenDays: number | null;
   readonly medianPatientDrivenDays: number | null;
 }

@@ -6,6 +6,7 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, LabelList, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { DECISION_STAGES } from '../../../functions/domain/vocabulary.js';
 import { apiJson, queryString } from '../api.js';
+import { percentOf } from '../../../functions/app/figures.js';
 import type { SlaReport, SlaRow } from '../api-types.js';
 import { Page } from '../components/page.js';
 import { ChartCard, COLORS, defaultRange, MonthRangeForm, type MonthRange } from '../components/report.js';
@@ -19,7 +20,7 @@ const monthLabel = (month: string) => {
   const d = new Date(`${month}-15T12:00:00`);
   return Number.isNaN(d.getTime()) ? month : monthFormat.format(d);
 };
-const percent = (share: number | null) => (share === null ? '—' : `${Math.round(share * 100)}%`);
+const percent = (p: number | null) => (p === null ? '—' : `${p}%`);
 const days = (n: number | null) => (n === null ? '—' : `${n} d`);
 
 interface Share {
@@ -34,7 +35,7 @@ interface Share {
 function shareOf(name: string, rows: readonly SlaRow[]): Share {
   const decisions = rows.reduce((n, r) => n + r.decisions, 0);
   const within = rows.reduce((n, r) => n + r.withinServiceLevel, 0);
-  const share = decisions === 0 ? null : Math.round((100 * within) / decisions);
+  const share = percentOf(within, decisions);
   return { name, decisions, within, share, text: share === null ? '' : `${share}% of ${decisions}` };
 }
 
@@ -221,7 +222,7 @@ export function ServiceLevelsPage() {
                         <Table.Td ta="right">{r.decisions}</Table.Td>
                         <Table.Td ta="right">{r.withinServiceLevel}</Table.Td>
                         <Table.Td ta="right" fw={r.shareWithinServiceLevel !== null && r.shareWithinServiceLevel < 1 ? 700 : undefined}>
-                          {percent(r.shareWithinServiceLevel)}
+                          {percent(r.percentWithinServiceLevel)}
                         </Table.Td>
                         <Table.Td ta="right">{days(r.medianProgramDrivenDays)}</Table.Td>
                         <Table.Td ta="right">{days(r.medianPatientDrivenDays)}</Table.Td>
