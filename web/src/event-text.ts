@@ -3,11 +3,17 @@
 import type { TimelineEvent } from './api-types.js';
 import { duration, formatDateTime, label } from './labels.js';
 
+const withSeconds = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'medium' });
+/** An event's time to the second: two events in the same minute stay apart. */
+export const eventTime = (iso: string) => (Number.isNaN(Date.parse(iso)) ? iso : withSeconds.format(new Date(iso)));
+
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
 const AUDIENCE: Record<string, string> = {
   team: 'the team',
   referrer: 'the referring doctor',
+  referring_physician: 'the referring doctor',
+  site_leads: 'the site lead',
   coordinators: 'the coordinators',
   administrators: 'the administrators',
   site_lead: 'the site lead',
@@ -37,8 +43,7 @@ export function eventDetails(e: Pick<TimelineEvent, 'action' | 'details' | 'stag
     case 'notification_sent':
     case 'notification_failed': {
       const audience = str(d.audience);
-      if (str(d.template)) parts.push(`${label(str(d.template))} email`);
-      if (audience) parts.push(`to ${AUDIENCE[audience] ?? label(audience)}`);
+      parts.push(`Email to ${audience ? (AUDIENCE[audience] ?? label(audience).toLowerCase()) : 'the team'}`);
       if (str(d.error)) parts.push(`could not be sent (${label(str(d.error))})`);
       break;
     }

@@ -10,7 +10,7 @@ import type { AuditEvent, Page as ApiPage } from '../api-types.js';
 import { ErrorSummary } from '../components/error-summary.js';
 import { EmptyState, LoadFailure, PageSkeleton } from '../components/loading.js';
 import { Page } from '../components/page.js';
-import { actorText, eventDetails } from '../event-text.js';
+import { actorText, eventDetails, eventTime } from '../event-text.js';
 import { fieldErrors, fieldMessage, zodIssues } from '../form-issues.js';
 import { actionLabel, label } from '../labels.js';
 import { useLatestRequest } from '../latest.js';
@@ -29,8 +29,6 @@ interface Filters {
 const LABELS = { caseRef: 'Case', patientId: 'Case', action: 'Action', actor: 'Actor', from: 'From', to: 'To', limit: 'Per page' };
 const FIELD_OF: Record<string, keyof Filters> = { caseRef: 'case', patientId: 'case', action: 'action', actor: 'actor', from: 'from', to: 'to', limit: 'limit' };
 
-const withSeconds = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'medium' });
-const when = (iso: string) => (Number.isNaN(Date.parse(iso)) ? iso : withSeconds.format(new Date(iso)));
 
 function filtersFrom(q: URLSearchParams): Filters {
   return { case: q.get('case') ?? q.get('patientId') ?? '', action: q.get('action') ?? '', actor: q.get('actor') ?? '', from: q.get('from') ?? '', to: q.get('to') ?? '', limit: q.get('limit') ?? '50' };
@@ -208,7 +206,7 @@ export function AuditPage() {
                   {page.items.map((e, i) => (
                     <Table.Tr key={`${e.at}-${i}`}>
                       <Table.Td style={{ whiteSpace: 'nowrap' }}>
-                        <time dateTime={e.at}>{when(e.at)}</time>
+                        <time dateTime={e.at}>{eventTime(e.at)}</time>
                       </Table.Td>
                       <Table.Td>{actionLabel(e.action)}</Table.Td>
                       {byPatient ? null : (

@@ -237,7 +237,9 @@ export function BoardPage({ session }: { session: Session }) {
                           {session.role === 'coordinator' ? <PatientActions variant="menu" patientId={p.patientId} caseRef={p.caseRef} status={p.status} onDone={onDone} /> : null}
                         </Group>
                         <Text size="xs" c="dark.6">
-                          {label(p.site)} · <DueText item={p} />
+                          {label(p.site)}
+                          {p.dueAt && (p.status === 'active' || p.status === 'on_hold') ? ' · ' : ''}
+                          <DueText item={p} />
                         </Text>
                         <Text size="xs" c="dark.6" data-testid="waiting-on">
                           <WaitingOnText p={p} />

@@ -10,7 +10,7 @@ import { expectedResume, holdClock, PatientFlags, StageBadge, StatusBadge, Urgen
 import { LoadFailure, PageSkeleton } from '../components/loading.js';
 import { Page } from '../components/page.js';
 import { PatientActions } from '../components/patient-actions.js';
-import { actorText, eventDetails } from '../event-text.js';
+import { actorText, eventDetails, eventTime } from '../event-text.js';
 import { actionLabel, formatDate, formatDateTime, label, relativeDays, VERSION_HINT, versionLabel } from '../labels.js';
 import { Link } from '../router.js';
 import type { Session } from '../session.js';
@@ -88,7 +88,7 @@ function RecommendationPanel({ rec }: { rec: Recommendation }) {
             Recommendation: {rec.headline ?? label(rec.recommended)}
           </Title>
           {bern ? (
-            <Badge size="lg" variant="filled" color={rec.bernProbability === 'high' ? 'red.8' : rec.bernProbability === 'intermediate' ? 'orange.8' : 'gray.7'}>
+            <Badge size="lg" variant={rec.bernProbability === 'intermediate' ? 'light' : 'filled'} color={rec.bernProbability === 'high' ? 'red.9' : rec.bernProbability === 'intermediate' ? 'orange' : 'gray.7'}>
               Bern score {rec.bernScore} / 9 · {rec.bernProbability} probability
             </Badge>
           ) : null}
@@ -110,7 +110,7 @@ function RecommendationPanel({ rec }: { rec: Recommendation }) {
               Flags:
             </Text>
             {rec.flags.map((f) => (
-              <Badge key={f} color="orange.8" variant="light">
+              <Badge key={f} color="orange" variant="light">
                 {label(f)}
               </Badge>
             ))}
@@ -169,7 +169,9 @@ function Timeline({ events }: { events: readonly TimelineEvent[] }) {
         <Table.Tbody>
           {shown.map((e, i) => (
             <Table.Tr key={`${e.at}-${i}`}>
-              <Table.Td>{formatDateTime(e.at)}</Table.Td>
+              <Table.Td>
+                <time dateTime={e.at}>{eventTime(e.at)}</time>
+              </Table.Td>
               <Table.Td>{actionLabel(e.action)}</Table.Td>
               <Table.Td>{label(e.stage)}</Table.Td>
               <Table.Td style={{ overflowWrap: 'anywhere' }}>{actorText(e)}</Table.Td>

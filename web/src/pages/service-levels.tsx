@@ -276,7 +276,7 @@ export function ServiceLevelsPage() {
                             {formatTime(o.dueAt)}
                           </Text>
                         </Table.Td>
-                        <Table.Td c="red.8" fw={600} style={{ whiteSpace: 'nowrap' }}>
+                        <Table.Td c="red.9" fw={600} style={{ whiteSpace: 'nowrap' }}>
                           {o.dueAt ? duration(loadedAt - Date.parse(o.dueAt)) : '—'}
                         </Table.Td>
                         <Table.Td style={{ whiteSpace: 'nowrap' }}>
