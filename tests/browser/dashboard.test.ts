@@ -290,7 +290,7 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard in a browser', () => {
       await eventually(card, () => page.getByRole('button', { name: 'Refresh' }).click());
       expect(await caseIn(page, caseRef, 'TRIAGE').count()).toBe(0);
       // Who it waits on, from the pathway: the neuroradiologists of the patient's site.
-      expect(await card.getByTestId('waiting-on').textContent()).toBe('Waiting on Neuroradiology, Santa Clara');
+      expect(await card.getByTestId('waiting-on').textContent()).toBe(layout === 'board' ? 'Waiting on Neuroradiology, Santa Clara' : 'Neuroradiology, Santa Clara');
       expect(await page.getByRole('radio', { name: layout === 'board' ? 'Board' : 'List' }).isChecked()).toBe(true);
       if (layout === 'board') expect(await card.getByTestId('pathway-version').textContent()).toMatch(/^Pathway v\d+$/);
       // Nothing scrolls sideways, and nothing scrolls inside the layout.
@@ -500,6 +500,19 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard in a browser', () => {
     await page.getByRole('button', { name: 'Resume' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Resume' }).click();
     await page.getByText(`${caseRef} resumed.`).waitFor();
+
+    // A stale page: another coordinator puts the patient on hold; this page's hold is refused
+    // (409), and the page reloads and says what changed.
+    expect((await stack.api('POST', `/patients/${patientId}/hold`, { role: 'coordinator', email: 'other.coordinator@example.org', body: { reason: 'scanner_capacity' } })).status).toBe(202);
+    await page.getByRole('button', { name: 'Put on hold' }).click();
+    await page.getByRole('dialog').getByLabel('Hold reason').selectOption('travel');
+    await page.getByRole('dialog').getByRole('button', { name: 'Put on hold' }).click();
+    const notice = page.getByTestId('patient-notice');
+    await notice.getByText(/changed while the page was open/).waitFor();
+    expect(await notice.textContent()).toContain('hold started by other.coordinator@example.org');
+    await page.getByTestId('hold-summary').getByText(/Scanner capacity/).waitFor();
+    await shot(page, '19b-patient-conflict');
+    expect((await stack.api('POST', `/patients/${patientId}/resume`, { role: 'coordinator', body: {} })).status).toBe(202);
 
     // Idle logout: a short idle time for this browser (a browser may only shorten it).
     await page.evaluate(`localStorage.setItem('csf-pathway.idle-minutes', '0.1')`);

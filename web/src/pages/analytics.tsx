@@ -8,7 +8,7 @@ import { ApiFailure, apiJson, apiRequest, queryString } from '../api.js';
 import type { ThroughputReport } from '../api-types.js';
 import { LoadFailure, PageSkeleton } from '../components/loading.js';
 import { Page } from '../components/page.js';
-import { ChartCard, COLORS, defaultRange, MonthRangeForm } from '../components/report.js';
+import { ChartCard, COLORS, MonthRangeForm, rangeFromAddress, rangeToAddress } from '../components/report.js';
 import { label } from '../labels.js';
 import { percentOf } from '../../../functions/app/figures.js';
 import { useLatestRequest } from '../latest.js';
@@ -70,7 +70,7 @@ function DataTable({ caption, head, rows }: { caption: string; head: readonly st
 }
 
 export function AnalyticsPage() {
-  const [initial] = useState(defaultRange);
+  const [initial] = useState(rangeFromAddress);
   const [applied, setApplied] = useState(initial);
   const [report, setReport] = useState<ThroughputReport | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -126,9 +126,10 @@ export function AnalyticsPage() {
   const stageRows = useMemo(() => (report ? report.totals.stages.filter((s) => s.stage !== 'REFERRAL') : []), [report]);
   // Hours when every stay is short (a new program, or a test), days otherwise.
   const inHours = stageRows.every((s) => (s.p90Days ?? 0) < 2);
+  // Only stages someone left, and only figures known to the hour or day: a bar of 0 would read as "no time".
   const stageTimes = useMemo(
     () =>
-      stageRows.map((s) => ({
+      stageRows.filter((s) => s.exited > 0 && (!inHours || s.medianHours !== null || (s.medianDays ?? 0) > 0)).map((s) => ({
         name: label(s.stage),
         median: inHours ? (s.medianHours ?? (s.medianDays ?? 0) * 24) : (s.medianDays ?? 0),
         p90: inHours ? (s.p90Hours ?? (s.p90Days ?? 0) * 24) : (s.p90Days ?? 0),
@@ -136,6 +137,7 @@ export function AnalyticsPage() {
     [stageRows, inHours],
   );
   const anyExit = stageRows.some((s) => s.exited > 0);
+  const underADayUnknown = stageRows.filter((s) => s.exited > 0 && s.medianDays === 0 && s.medianHours === null).map((s) => label(s.stage));
   const monthly = useMemo(() => (report ? report.months.map((m) => ({ month: m.month, ...m.funnel })) : []), [report]);
   const yieldRows = useMemo(() => {
     const rows = new Map<string, { technique: string; slec: string; studies: number; localised: number }>();
@@ -184,7 +186,10 @@ export function AnalyticsPage() {
     >
       <MonthRangeForm
         initial={initial}
-        onApply={setApplied}
+        onApply={(r) => {
+          rangeToAddress(r);
+          setApplied(r);
+        }}
         status={
           <>
             {report ? `${report.from} to ${report.to}: ${report.totals.funnel.referrals} patient${report.totals.funnel.referrals === 1 ? '' : 's'} referred` : ''}
@@ -246,9 +251,11 @@ export function AnalyticsPage() {
           </SimpleGrid>
           <ChartCard title="Time in stage" description={`Time spent in each stage by patients who left it in the range, holds excluded: median and 90th percentile, in ${inHours ? 'hours' : 'days'} (whole hours under a day, whole days above, rounded down).`}>
             <SimpleGrid cols={{ base: 1, lg: 2 }} spacing="md">
-              {!anyExit ? (
-                <Text size="sm" c="dimmed">
-                  No patient left a stage in this range, so there is no time to show yet.
+              {!anyExit || stageTimes.length === 0 ? (
+                <Text size="sm" c="dimmed" data-testid="time-in-stage-note">
+                  {!anyExit
+                    ? 'No patient left a stage in this range, so there is no time to show yet.'
+                    : `Every stay that ended in this range lasted under a day (${underADayUnknown.join(', ')}); the table says so, and the chart has no bar to draw until the counters record hours.`}
                 </Text>
               ) : (
               <ResponsiveContainer width="100%" height={260}>

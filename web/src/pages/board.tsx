@@ -46,10 +46,11 @@ async function loadBoard(f: Filters): Promise<PatientListItem[]> {
 /** A tablet (or narrower) starts on the compact list; the choice is kept in the address. */
 const defaultView = () => (typeof window !== 'undefined' && window.innerWidth < 1200 ? 'list' : 'board');
 
-function WaitingOnText({ p }: { p: PatientListItem }) {
+function WaitingOnText({ p, bare = false }: { p: PatientListItem; bare?: boolean }) {
   const w = waitingOn(p);
   if (!w) return null;
-  return <>{p.status === 'on_hold' ? `Then ${waitingOnText(w)}` : `Waiting on ${waitingOnText(w)}`}</>;
+  if (p.status === 'on_hold') return <>{`When resumed: ${waitingOnText(w)}`}</>;
+  return <>{bare ? waitingOnText(w) : `Waiting on ${waitingOnText(w)}`}</>;
 }
 
 export function BoardPage({ session }: { session: Session }) {
@@ -301,7 +302,7 @@ function PatientList({ items, session, onDone }: { items: readonly PatientListIt
               </Table.Td>
               <Table.Td>{label(p.stage)}</Table.Td>
               <Table.Td data-testid="waiting-on">
-                <WaitingOnText p={p} />
+                <WaitingOnText p={p} bare />
               </Table.Td>
               <Table.Td>
                 <DueText item={p} />

@@ -384,7 +384,7 @@ export function PatientPage({ patientId, session }: { patientId: string; session
           <Text fw={600} ml="sm">
             Status
           </Text>
-          <StatusBadge status={p.status} />
+          {p.status === 'on_hold' ? null : <StatusBadge status={p.status} />}
           <PatientFlags status={p.status === 'on_hold' ? 'on_hold' : 'active'} overdue={p.overdue} hold={p.hold} />
           <UrgencyBadge urgency={p.urgency} />
           {version ? (

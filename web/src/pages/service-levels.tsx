@@ -1,15 +1,16 @@
 // Administrator service levels from GET /metrics/sla (pre-aggregated counters, plus the current
 // overdue list by case reference only): the share of decisions made within their service level
 // per stage and month, median program-driven and patient-driven days, and what is overdue now.
-import { Alert, Checkbox, NativeSelect, SimpleGrid, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
+import { Checkbox, NativeSelect, SimpleGrid, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, LabelList, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { DECISION_STAGES } from '../../../functions/domain/vocabulary.js';
 import { apiJson, queryString } from '../api.js';
 import { percentOf } from '../../../functions/app/figures.js';
 import type { SlaReport, SlaRow } from '../api-types.js';
+import { LoadFailure, PageSkeleton } from '../components/loading.js';
 import { Page } from '../components/page.js';
-import { ChartCard, COLORS, defaultRange, MonthRangeForm, type MonthRange } from '../components/report.js';
+import { ChartCard, COLORS, MonthRangeForm, rangeFromAddress, rangeToAddress, type MonthRange } from '../components/report.js';
 import { duration, formatDate, formatTime, label } from '../labels.js';
 import { useLatestRequest } from '../latest.js';
 import { Link } from '../router.js';
@@ -85,7 +86,7 @@ function ShareChart({ data, layout }: { data: readonly Share[]; layout: 'stages'
 }
 
 export function ServiceLevelsPage() {
-  const [initial] = useState(defaultRange);
+  const [initial] = useState(rangeFromAddress);
   const [applied, setApplied] = useState<MonthRange>(initial);
   const [report, setReport] = useState<SlaReport | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -129,20 +130,19 @@ export function ServiceLevelsPage() {
     <Page title="Service levels" documentTitle="Service levels">
       <MonthRangeForm
         initial={initial}
-        onApply={setApplied}
+        onApply={(r) => {
+          rangeToAddress(r);
+          setApplied(r);
+        }}
         status={
           report
             ? `${report.from} to ${report.to}: ${total.decisions} decision${total.decisions === 1 ? '' : 's'}${total.decisions ? `, ${total.share}% within service level` : ''} · ${overdue.length} overdue now`
             : ''
         }
       />
-      {error ? (
-        <Alert color="red" role="alert" title="Service levels could not be loaded">
-          {error}
-        </Alert>
-      ) : null}
+      {error ? <LoadFailure title="Service levels could not be loaded" message={error} onRetry={() => void load(applied)} /> : null}
       {!report ? (
-        <Text c="dimmed">Loading…</Text>
+        error ? null : <PageSkeleton rows={5} />
       ) : (
         <Stack gap="md">
           <SimpleGrid cols={{ base: 1, lg: 2 }} spacing="md">
