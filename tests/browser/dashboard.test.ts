@@ -479,7 +479,8 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard in a browser', () => {
     await page.getByRole('button', { name: 'Put on hold' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Hold reason').waitFor();
-    expect(await page.evaluate('document.activeElement?.id')).toBe('field-reason');
+    // The dialog opens on its first field, not on its close button.
+    await page.waitForFunction(() => (globalThis as any).document.activeElement?.id === 'field-reason');
     await dialog.getByLabel('Hold reason').selectOption('anticoagulation');
     await dialog.getByLabel('Note (optional)').fill('Stopping anticoagulation first');
     // A token the API refuses (its signature altered), as after a revocation.
@@ -494,7 +495,7 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard in a browser', () => {
     await page.getByText(`${caseRef} is on hold.`).waitFor();
     expect((await stack.store().getPatient(patientId))?.hold).toMatchObject({ reason: 'anticoagulation', note: 'Stopping anticoagulation first' });
     // Focus moved to the result.
-    await page.waitForFunction('document.activeElement?.getAttribute("data-testid") === "patient-notice"');
+    await page.waitForFunction(() => (globalThis as any).document.activeElement?.getAttribute('data-testid') === 'patient-notice');
     await page.getByTestId('hold-summary').getByText(/Clock stopped/).waitFor();
     await shot(page, '19-patient-on-hold');
     await page.getByRole('button', { name: 'Resume' }).click();
