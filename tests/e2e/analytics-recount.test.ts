@@ -255,3 +255,43 @@ describe('analytics recounted from the audit trail', () => {
     }
   });
 });
+
+describe('the audit trail, filtered for an administrator', () => {
+  const audit = (query: Record<string, string>) => stack.api<{ items: AuditItem[]; nextToken: string | null }>('GET', `/audit?${new URLSearchParams(query)}`, { role: 'administrator' });
+
+  it('finds a case by its case reference, newest first', async () => {
+    const { patientId, caseRef } = await stack.refer();
+    await stack.waitForPending(patientId, 'TRIAGE');
+    const res = await audit({ caseRef: caseRef.toLowerCase() });
+    expect(res.status).toBe(200);
+    expect(res.body.items.length).toBeGreaterThan(0);
+    expect(new Set(res.body.items.map((e) => e.patientId))).toEqual(new Set([patientId]));
+    const times = res.body.items.map((e) => e.at);
+    expect([...times].sort().reverse()).toEqual(times);
+    expect(res.body.items.at(-1)?.action).toBe('referral_received');
+  });
+
+  it('filters by action and by actor, and answers an unknown case reference with nothing', async () => {
+    const { patientId } = await stack.refer();
+    await stack.waitForPending(patientId, 'TRIAGE');
+    await stack.api('GET', `/patients/${patientId}`, { role: 'physician', email: 'dr.filter@example.org' });
+    const views = await audit({ patientId, action: 'record_viewed', actor: 'dr.filter@' });
+    expect(views.body.items.map((e) => e.action)).toEqual(['record_viewed']);
+    const system = await audit({ patientId, actor: 'system' });
+    expect(system.body.items.length).toBeGreaterThan(0);
+    expect(system.body.items.every((e) => (e as unknown as { actor: { role: string } }).actor.role === 'system')).toBe(true);
+    expect((await audit({ caseRef: 'CSF-1999-999999' })).body).toEqual({ items: [], nextToken: null });
+  });
+
+  it('refuses a malformed case reference, an unknown action and a range that ends before it starts, naming the field', async () => {
+    for (const [query, path] of [
+      [{ caseRef: 'CSF-12' }, 'caseRef'],
+      [{ action: 'dropped_table' }, 'action'],
+      [{ from: '2026-12-01T00:00:00Z', to: '2026-01-01T00:00:00Z' }, 'to'],
+    ] as const) {
+      const res = await stack.api('GET', `/audit?${new URLSearchParams(query)}`, { role: 'administrator' });
+      expect(res.status, JSON.stringify(query)).toBe(400);
+      expect(res.body.error.issues[0].path).toBe(path);
+    }
+  });
+});
