@@ -114,12 +114,15 @@ export async function getAudit(deps: Deps, caller: Caller, query: Record<string,
   const to = q.to ? new Date(q.to).toISOString() : now.toISOString();
   const from = q.from ? new Date(q.from).toISOString() : new Date(Date.parse(to) - 365 * 86_400_000).toISOString();
   if (from > to) throw validationError('The query is invalid.', [{ path: 'to', message: 'must not be before from' }]);
-  if (!q.patientId && monthsInRange(from.slice(0, 7), to.slice(0, 7)).length > 60) {
+  if (!q.patientId && !q.caseRef && monthsInRange(from.slice(0, 7), to.slice(0, 7)).length > 60) {
     throw validationError('The query is invalid.', [{ path: 'from', message: 'range must be at most 60 months' }]);
   }
   const page = await withCursor(Boolean(q.nextToken), () =>
     deps.store.listAudit({
       ...(q.patientId ? { patientId: q.patientId } : {}),
+      ...(q.caseRef ? { caseRef: q.caseRef } : {}),
+      ...(q.action ? { action: q.action } : {}),
+      ...(q.actor ? { actor: q.actor } : {}),
       from,
       to,
       limit: q.limit ?? 100,

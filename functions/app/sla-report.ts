@@ -7,7 +7,7 @@ import { CARE_PATHWAY, decisionStageIds } from '../domain/pathway.js';
 import { parse, requireRole, type Caller, type HttpResult } from '../shared/http.js';
 import type { Deps } from '../shared/runtime.js';
 import { monthsInRange } from '../store/pathway-store.js';
-import { histogramQuantile } from './throughput.js';
+import { histogramQuantile, percentOf } from './throughput.js';
 
 type Item = Record<string, unknown>;
 const num = (v: unknown) => (typeof v === 'number' ? v : Number(v ?? 0)) || 0;
@@ -35,6 +35,8 @@ export function slaRows(months: readonly string[], itemsByMonth: readonly Item[]
         decisions: within + late,
         withinServiceLevel: within,
         shareWithinServiceLevel: within + late === 0 ? null : Number((within / (within + late)).toFixed(3)),
+        /** The share as shown everywhere: whole percent by the one rounding rule. */
+        percentWithinServiceLevel: percentOf(within, within + late),
         medianProgramDrivenDays: histogramQuantile(histogram(item, 'pd'), 0.5),
         medianPatientDrivenDays: histogramQuantile(histogram(item, 'hd'), 0.5),
       };

@@ -2,6 +2,7 @@
 // reuses them for its form messages. Objects are strict: unknown fields are refused.
 import * as z from 'zod';
 import {
+  AUDIT_ACTIONS,
   DECISION_STAGES,
   FOLLOW_UP_VISITS,
   OUTCOMES,
@@ -329,6 +330,10 @@ export const listPatientsQuerySchema = z.strictObject({
 
 export const auditQuerySchema = z.strictObject({
   patientId: z.string().regex(/^[0-9A-Z]{26}$/, 'must be a patient id').optional(),
+  caseRef: z.string().trim().toUpperCase().regex(/^CSF-\d{4}-\d{6}$/, 'must be a case reference like CSF-2026-000012').optional(),
+  action: z.enum(AUDIT_ACTIONS, { message: 'must be one of the audit actions' }).optional(),
+  /** Part of the actor's email, their subject, or "system" for the engine. */
+  actor: z.string().trim().toLowerCase().min(1, 'must not be empty').max(254, 'must be at most 254 characters').optional(),
   from: isoInstant.optional(),
   to: isoInstant.optional(),
   limit: limit.optional(),

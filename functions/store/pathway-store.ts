@@ -35,6 +35,18 @@ export interface AuditEvent extends AuditEventInput {
   readonly details: Record<string, unknown>;
 }
 
+/** A page of the audit trail (newest first); `from`/`to` are ISO instants. */
+export interface AuditQuery {
+  readonly patientId?: string;
+  readonly caseRef?: string;
+  readonly action?: AuditAction;
+  readonly actor?: string;
+  readonly from: string;
+  readonly to: string;
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
 export interface WorklistQuery {
   readonly stages: readonly string[];
   readonly statuses: readonly Status[];
@@ -122,6 +134,9 @@ export class PathwayStore {
           Item: referralItem(next),
           ConditionExpression: 'attribute_not_exists(PK)',
         },
+      });
+      items.push({
+        Put: { TableName: this.tables.pathway, Item: { ...keys.caseRef(next.caseRef), patientId: next.patientId }, ConditionExpression: 'attribute_not_exists(PK)' },
       });
     }
     for (const e of stamped) items.push({ Put: this.auditPut(e) });
@@ -219,23 +234,60 @@ export class PathwayStore {
     return ids;
   }
 
-  async listAudit(q: { patientId?: string; from: string; to: string; limit: number; cursor?: string }): Promise<Page<AuditEvent>> {
-    const range = { ':from': q.from, ':to': `${q.to}\uffff` };
-    if (q.patientId) {
-      const pk = keys.auditPatient(q.patientId);
+  /**
+   * The audit trail, newest first: one patient's partition, or the month partitions of the range
+   * (newest month first). `action` and `actor` (part of the actor's email, or "system") filter
+   * on the server; a case reference is resolved to its patient first.
+   */
+  async listAudit(q: AuditQuery): Promise<Page<AuditEvent>> {
+    const patientId = q.caseRef ? await this.patientIdOfCaseRef(q.caseRef) : q.patientId;
+    if (q.caseRef && (!patientId || (q.patientId && q.patientId !== patientId))) return { items: [], nextToken: null };
+    const values: Item = { ':from': q.from, ':to': `${q.to}\uffff` };
+    const names: Record<string, string> = {};
+    const filters: string[] = [];
+    if (q.action) {
+      filters.push('#action = :action');
+      names['#action'] = 'action';
+      values[':action'] = q.action;
+    }
+    if (q.actor) {
+      names['#actor'] = 'actor';
+      values[':actor'] = q.actor;
+      if (q.actor === 'system') {
+        names['#role'] = 'role';
+        filters.push('#actor.#role = :actor');
+      } else {
+        names['#email'] = 'email';
+        names['#sub'] = 'sub';
+        filters.push('(contains(#actor.#email, :actor) OR #actor.#sub = :actor)');
+      }
+    }
+    const filter = filters.length ? { FilterExpression: filters.join(' AND '), ExpressionAttributeNames: names } : {};
+    if (patientId) {
+      const pk = keys.auditPatient(patientId);
       return this.pagedAcrossPartitions([pk], q.limit, q.cursor, () => ({
         TableName: this.tables.audit,
         KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': pk, ...range },
+        ExpressionAttributeValues: { ':pk': pk, ...values },
+        ScanIndexForward: false,
+        ...filter,
       }), auditFromItem);
     }
-    const months = monthsInRange(monthOf(q.from), monthOf(q.to)).map((m) => keys.auditMonth(m));
+    const months = monthsInRange(monthOf(q.from), monthOf(q.to)).reverse().map((m) => keys.auditMonth(m));
     return this.pagedAcrossPartitions(months, q.limit, q.cursor, (pk) => ({
       TableName: this.tables.audit,
       IndexName: AUDIT_TABLE.monthIndex.name,
       KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK BETWEEN :from AND :to',
-      ExpressionAttributeValues: { ':pk': pk, ...range },
+      ExpressionAttributeValues: { ':pk': pk, ...values },
+      ScanIndexForward: false,
+      ...filter,
     }), auditFromItem);
+  }
+
+  /** The patient of a case reference, for the audit filter: one read of the guard written at intake. */
+  private async patientIdOfCaseRef(caseRef: string): Promise<string | null> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tables.pathway, Key: keys.caseRef(caseRef), ConsistentRead: true }));
+    return typeof out.Item?.patientId === 'string' ? out.Item.patientId : null;
   }
 
   /** Pre-aggregated counters of one month: a handful of items whatever the number of patients. */
