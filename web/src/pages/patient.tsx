@@ -3,7 +3,6 @@
 // clinical record so far and the full timeline.
 import { Alert, Anchor, Badge, Button, Checkbox, Grid, Group, List, Paper, Stack, Table, Text, Title } from '@mantine/core';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { DECIDERS } from '../../../functions/domain/pathway.js';
 import { SOURCES } from '../../../functions/domain/recommendations.js';
 import { ApiFailure, apiJson, CONFLICT_EVENT } from '../api.js';
 import type { PatientDetail, Recommendation, Source, TimelineEvent } from '../api-types.js';
