@@ -53,7 +53,7 @@ describe('DynamoDB Local killed with -9 together with the stack, right after ack
     stack = await LocalStackUnderTest.start();
   });
   afterAll(async () => {
-    console.log(`CRASH-DURABILITY kills=${2 * TRIALS} referrals-lost=${lost.referrals} decisions-lost=${lost.decisions} writes-restored-by-the-journal=${restored}`);
+    console.log(`CRASH-DURABILITY kills=${2 * TRIALS} referrals-lost=${lost.referrals} decisions-lost=${lost.decisions} writes-the-journal-re-applied-after-DynamoDB-Local-lost-them=${restored}`);
     await stack?.stop();
   });
   const lost = { referrals: 0, decisions: 0 };
