@@ -68,6 +68,7 @@ export const API_ROUTES = [
   { method: HttpMethod.POST, path: '/patients/{patientId}/hold', handler: 'patientActions' },
   { method: HttpMethod.POST, path: '/patients/{patientId}/resume', handler: 'patientActions' },
   { method: HttpMethod.POST, path: '/patients/{patientId}/withdraw', handler: 'patientActions' },
+  { method: HttpMethod.POST, path: '/patients/{patientId}/reopen', handler: 'patientActions' },
   { method: HttpMethod.POST, path: '/patients/{patientId}/red-flags', handler: 'redFlags' },
   { method: HttpMethod.GET, path: '/metrics/throughput', handler: 'admin' },
   { method: HttpMethod.GET, path: '/metrics/sla', handler: 'admin' },

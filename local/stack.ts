@@ -68,6 +68,7 @@ export const API_ROUTES: readonly Route[] = [
   { method: 'POST', path: '/patients/{patientId}/hold', handler: lazy(() => import('../functions/api/patient-actions.js')) },
   { method: 'POST', path: '/patients/{patientId}/resume', handler: lazy(() => import('../functions/api/patient-actions.js')) },
   { method: 'POST', path: '/patients/{patientId}/withdraw', handler: lazy(() => import('../functions/api/patient-actions.js')) },
+  { method: 'POST', path: '/patients/{patientId}/reopen', handler: lazy(() => import('../functions/api/patient-actions.js')) },
   { method: 'POST', path: '/patients/{patientId}/red-flags', handler: lazy(() => import('../functions/api/red-flags.js')) },
   { method: 'GET', path: '/metrics/throughput', handler: lazy(() => import('../functions/api/admin.js')) },
   { method: 'GET', path: '/metrics/sla', handler: lazy(() => import('../functions/api/admin.js')) },

@@ -1,10 +1,10 @@
-// POST /patients/{patientId}/hold | /resume | /withdraw
-import { holdPatient, resumePatient, withdrawPatient } from '../app/patient-actions.js';
+// POST /patients/{patientId}/hold | /resume | /withdraw | /reopen
+import { holdPatient, reopenPatient, resumePatient, withdrawPatient } from '../app/patient-actions.js';
 import { notFound } from '../shared/errors.js';
 import { callerOf, httpHandler, jsonBody, pathParam } from '../shared/http.js';
 import { runtimeDeps } from '../shared/runtime.js';
 
-const ACTIONS = { hold: holdPatient, resume: resumePatient, withdraw: withdrawPatient } as const;
+const ACTIONS = { hold: holdPatient, resume: resumePatient, withdraw: withdrawPatient, reopen: reopenPatient } as const;
 
 export const handler = httpHandler(async (event) => {
   const caller = callerOf(event);

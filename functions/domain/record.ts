@@ -6,6 +6,7 @@
 import type { PathwayConfig } from './config.js';
 import type { CounterIncrement } from './counters.js';
 import { FUNNEL } from './counters.js';
+import { reopenPathway, type Recurrence } from './episodes.js';
 import { applyDecision, nextFollowUpVisit, type ClinicalHistory, type DecisionFacts } from './history.js';
 import type { NotificationEvent } from './notifications.js';
 import {
@@ -140,7 +141,7 @@ export interface HandOff {
 
 export class PathwayRuleError extends Error {
   constructor(
-    readonly reason: 'closed' | 'on_hold' | 'not_on_hold' | 'no_pending' | 'wrong_stage' | 'stale' | 'moving_on' | 'no_route',
+    readonly reason: 'closed' | 'on_hold' | 'not_on_hold' | 'no_pending' | 'wrong_stage' | 'stale' | 'moving_on' | 'no_route' | 'not_completed',
     message: string,
   ) {
     super(message);
@@ -375,6 +376,23 @@ export function withdraw(ctx: Ctx, p: PatientRecord, reason: string, actor: Audi
   const closed = close(ctx, p, 'withdrawn', p.lastStep + 1, actor, {}, events, counters);
   const at = ctx.now.toISOString();
   return { next: { ...closed, decidedAt: p.taskToken ? at : null, decisionOutput: p.taskToken ? { control: 'withdraw' } : null }, events, counters };
+}
+
+/**
+ * R9: a recurrence after a completed pathway reopens it as a new episode on the same patient, the
+ * history kept (episodes.ts decides where it restarts). The new episode's first stage opens here;
+ * the app starts the execution that waits in it.
+ */
+export function reopen(ctx: Ctx, p: PatientRecord, recurrence: Recurrence, actor: AuditActor): Change {
+  if (p.status !== 'completed') throw new PathwayRuleError('not_completed', `Only a completed pathway can be reopened; this one is ${p.status}.`);
+  const { history, stage, episode } = reopenPathway(p.history, recurrence, ctx.now);
+  const events: AuditEventInput[] = [
+    { action: 'episode_opened', patientId: p.patientId, stage: p.stage, actor, details: { episode, recurrence, restartsAt: stage } },
+    { action: 'status_changed', patientId: p.patientId, stage: p.stage, actor, details: { from: p.status, to: 'active', causeOutcome: recurrence } },
+  ];
+  const counters: CounterIncrement[] = [];
+  const entered = enterStage(ctx, { ...p, history }, stage, { stage: p.stage, outcome: recurrence }, p.lastStep + 1, events, counters);
+  return { next: { ...entered, status: 'active', taskToken: null, decidedAt: null, decisionOutput: null }, events, counters };
 }
 
 /** A failure retries could not fix: status failed, administrators alerted (queued). */

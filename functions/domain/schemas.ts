@@ -298,6 +298,8 @@ export const holdSchema = z.strictObject({
 });
 export const resumeSchema = z.strictObject({});
 export const withdrawSchema = z.strictObject({ reason: text(2000) });
+/** R9: reopen a completed pathway for a recurrence (same site -> planning, new site -> imaging). */
+export const reopenSchema = z.strictObject({ recurrence: z.enum(['recurrence_same_site', 'recurrence_new_site']) });
 
 const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month as YYYY-MM');
 export const throughputQuerySchema = z

@@ -130,6 +130,7 @@ export const AUDIT_ACTIONS = [
   'reminder_sent',
   'overdue_escalated',
   'execution_continued',
+  'episode_opened',
   'red_flag_recorded',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -40,6 +40,41 @@ async function followUp(patientId: string, visit: string, outcome: string) {
   return decide(patientId, { stage: 'FOLLOW_UP', outcome, visit, hit6: 44, pgic: 6 }, 'coordinator');
 }
 
+describe('a recurrence after a completed pathway (R9)', () => {
+  it('reopens the pathway as a new episode at treatment planning, keeping the history, and refuses to reopen an open one', async () => {
+    const { patientId } = await refer();
+    await toTreatmentPlanning(patientId);
+    await decide(patientId, { stage: 'TREATMENT_PLANNING', outcome: 'targeted_patch' });
+    await decide(patientId, patchPerformed);
+    for (const visit of ['day1', 'week1', 'month3']) await followUp(patientId, visit, 'improved');
+    await followUp(patientId, 'month12', 'resolved');
+    const done = await stack.waitForStatus(patientId, 'completed');
+
+    const invalid = await stack.api('POST', `/patients/${patientId}/reopen`, { role: 'coordinator', body: { recurrence: 'worse' } });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.error.issues[0].path).toBe('recurrence');
+    const reopened = await stack.api('POST', `/patients/${patientId}/reopen`, { role: 'coordinator', body: { recurrence: 'recurrence_same_site' } });
+    expect(reopened.status, reopened.text).toBe(202);
+
+    const planning = await stack.waitForPending(patientId, 'TREATMENT_PLANNING');
+    expect(planning.status).toBe('active');
+    expect(planning.lastStep).toBe(done.lastStep + 1);
+    expect(planning.executionArn).not.toBe(done.executionArn);
+    expect(planning.history.procedures).toHaveLength(1);
+    expect(planning.history.episodes?.map((e) => e.number)).toEqual([1, 2]);
+    const again = await stack.api('POST', `/patients/${patientId}/reopen`, { role: 'coordinator', body: { recurrence: 'recurrence_same_site' } });
+    expect(again.status).toBe(409);
+
+    const detail = await stack.api('GET', `/patients/${patientId}`, { role: 'physician' });
+    const actions = (detail.body.timeline as { action: string }[]).map((e) => e.action);
+    expect(actions.filter((a) => a === 'episode_opened')).toHaveLength(1);
+    expect(detail.body.pendingDecision.stage).toBe('TREATMENT_PLANNING');
+    // The pathway goes on in the new execution: the next decision is taken as usual.
+    await decide(patientId, { stage: 'TREATMENT_PLANNING', outcome: 'targeted_patch', reason: 'Recurrence at the treated level' });
+    await stack.waitForPending(patientId, 'TARGETED_PATCH');
+  });
+});
+
 describe('the care pathway, end to end', () => {
   it('answers health once every part is ready', async () => {
     const res = await fetch(`${stack.apiUrl}/health`);

@@ -23,6 +23,7 @@ const CONTRACT_ROUTES = [
   'POST /patients/{patientId}/hold',
   'POST /patients/{patientId}/resume',
   'POST /patients/{patientId}/withdraw',
+  'POST /patients/{patientId}/reopen',
   'POST /patients/{patientId}/red-flags',
   'GET /metrics/throughput',
   'GET /metrics/sla',

@@ -167,6 +167,17 @@ const ROWS: Row[] = [
     },
   },
   {
+    route: 'POST /patients/{patientId}/reopen',
+    name: 'reopen a completed pathway',
+    allowed: ['coordinator', 'physician'],
+    // A fresh patient is not completed: an allowed role gets past the role check to the rule's 409.
+    success: 409,
+    request: async (_who, allowed) => {
+      const id = allowed ? await fresh() : victim;
+      return { method: 'POST', path: `/patients/${id}/reopen`, body: { recurrence: 'recurrence_same_site' }, patientId: id };
+    },
+  },
+  {
     route: 'POST /patients/{patientId}/red-flags',
     name: 'record an urgent complication',
     allowed: ['coordinator', 'physician'],
@@ -187,7 +198,7 @@ const routeKey = (r: { method: string; path: string }) => `${r.method} ${r.path}
 const anyRequestOf = (route: string) => {
   const [method, path] = route.split(' ') as [string, string];
   const concrete = path.replace('{patientId}', () => victim);
-  const body = method === 'POST' ? (path.endsWith('/decisions') ? acceptTriage() : path.endsWith('/hold') ? { reason: 'travel' } : path.endsWith('/withdraw') ? { reason: 'x' } : path.endsWith('/resume') ? {} : path.endsWith('/red-flags') ? { complications: ['reduced_consciousness'] } : referralBody()) : undefined;
+  const body = method === 'POST' ? (path.endsWith('/decisions') ? acceptTriage() : path.endsWith('/hold') ? { reason: 'travel' } : path.endsWith('/withdraw') ? { reason: 'x' } : path.endsWith('/resume') ? {} : path.endsWith('/red-flags') ? { complications: ['reduced_consciousness'] } : path.endsWith('/reopen') ? { recurrence: 'recurrence_same_site' } : referralBody()) : undefined;
   const query = path.startsWith('/metrics/') ? `?from=${month}&to=${month}` : '';
   return { method, path: `${concrete}${query}`, body };
 };

@@ -67,6 +67,7 @@ const ACTIONS: Record<AuditAction, string> = {
   overdue_escalated: 'Overdue, escalated to site lead',
   execution_continued: 'Pathway continued in a new execution',
   red_flag_recorded: 'Urgent complication recorded',
+  episode_opened: 'Pathway reopened for a recurrence',
 };
 
 export function actionLabel(action: string): string {
