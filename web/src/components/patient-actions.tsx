@@ -1,15 +1,15 @@
-// Hold, resume and withdraw (coordinators): each asks for its reason in a dialog and is checked
-// with the API's own schemas before it is sent.
+// Hold, resume and withdraw (coordinators), and reopening a completed pathway for a recurrence:
+// each asks for its reason in a dialog and is checked with the API's own schemas before it is sent.
 import { Alert, Button, Group, Menu, Modal, NativeSelect, Stack, Text, Textarea } from '@mantine/core';
 import { useState } from 'react';
-import { holdSchema, withdrawSchema } from '../../../functions/domain/schemas.js';
+import { holdSchema, reopenSchema, withdrawSchema } from '../../../functions/domain/schemas.js';
 import { HOLD_REASONS, PATIENT_DRIVEN_HOLDS } from '../../../functions/domain/vocabulary.js';
 import { ApiFailure, apiJson, type Issue } from '../api.js';
 import { fieldErrors, fieldMessage, zodIssues } from '../form-issues.js';
 import { label } from '../labels.js';
 import { ErrorSummary, fieldId } from './error-summary.js';
 
-type Action = 'hold' | 'resume' | 'withdraw';
+type Action = 'hold' | 'resume' | 'withdraw' | 'reopen';
 
 export interface PatientActionsProps {
   readonly patientId: string;
@@ -23,10 +23,11 @@ export interface PatientActionsProps {
 export function availableActions(status: string): Action[] {
   if (status === 'active') return ['hold', 'withdraw'];
   if (status === 'on_hold') return ['resume', 'withdraw'];
+  if (status === 'completed') return ['reopen'];
   return [];
 }
 
-const ACTION_LABEL: Record<Action, string> = { hold: 'Put on hold', resume: 'Resume', withdraw: 'Withdraw' };
+const ACTION_LABEL: Record<Action, string> = { hold: 'Put on hold', resume: 'Resume', withdraw: 'Withdraw', reopen: 'Reopen for a recurrence' };
 
 export function PatientActions({ patientId, caseRef, status, onDone, variant = 'buttons' }: PatientActionsProps) {
   const [open, setOpen] = useState<Action | null>(null);
@@ -76,9 +77,10 @@ export function PatientActions({ patientId, caseRef, status, onDone, variant = '
 
 const HOLD_LABELS = { reason: 'Hold reason', note: 'Note' };
 const WITHDRAW_LABELS = { reason: 'Reason for withdrawal' };
+const REOPEN_LABELS = { recurrence: 'Where the leak came back' };
 
 function ActionDialog({ action, patientId, caseRef, onClose, onDone }: { action: Action; patientId: string; caseRef: string; onClose: () => void; onDone: (message: string) => void }) {
-  const [reason, setReason] = useState(action === 'hold' ? '' : '');
+  const [reason, setReason] = useState('');
   const [note, setNote] = useState('');
   const [issues, setIssues] = useState<Issue[]>([]);
   const [failure, setFailure] = useState<string | null>(null);
@@ -88,16 +90,28 @@ function ActionDialog({ action, patientId, caseRef, onClose, onDone }: { action:
   const submit = async () => {
     setFailure(null);
     const body =
-      action === 'hold' ? { reason: reason || undefined, ...(note.trim() ? { note: note.trim() } : {}) } : action === 'withdraw' ? { reason } : {};
+      action === 'hold'
+        ? { reason: reason || undefined, ...(note.trim() ? { note: note.trim() } : {}) }
+        : action === 'withdraw'
+          ? { reason }
+          : action === 'reopen'
+            ? { recurrence: reason || undefined }
+            : {};
     if (action !== 'resume') {
-      const parsed = (action === 'hold' ? holdSchema : withdrawSchema).safeParse(body);
+      const parsed = (action === 'hold' ? holdSchema : action === 'reopen' ? reopenSchema : withdrawSchema).safeParse(body);
       if (!parsed.success) return setIssues(zodIssues(parsed.error));
     }
     setIssues([]);
     setBusy(true);
     try {
       await apiJson('POST', `/patients/${encodeURIComponent(patientId)}/${action}`, body);
-      onDone(action === 'hold' ? `${caseRef} is on hold.` : action === 'resume' ? `${caseRef} resumed.` : `${caseRef} was withdrawn.`);
+      const done: Record<Action, string> = {
+        hold: `${caseRef} is on hold.`,
+        resume: `${caseRef} resumed.`,
+        withdraw: `${caseRef} was withdrawn.`,
+        reopen: `${caseRef} was reopened: a new episode starts at ${reason === 'recurrence_new_site' ? 'imaging selection' : 'treatment planning'}.`,
+      };
+      onDone(done[action]);
     } catch (err) {
       if (err instanceof ApiFailure && err.status === 409) {
         // Someone acted first: nothing was applied; the screen reloads and says what changed.
@@ -126,7 +140,7 @@ function ActionDialog({ action, patientId, caseRef, onClose, onDone }: { action:
               {failure}
             </Alert>
           ) : null}
-          <ErrorSummary issues={issues} labels={action === 'hold' ? HOLD_LABELS : WITHDRAW_LABELS} />
+          <ErrorSummary issues={issues} labels={action === 'hold' ? HOLD_LABELS : action === 'reopen' ? REOPEN_LABELS : WITHDRAW_LABELS} />
           {action === 'hold' ? (
             <>
               <NativeSelect
@@ -157,6 +171,23 @@ function ActionDialog({ action, patientId, caseRef, onClose, onDone }: { action:
               value={reason}
               onChange={(e) => setReason(e.currentTarget.value)}
               error={fieldMessage(errors, 'reason')}
+            />
+          ) : null}
+          {action === 'reopen' ? (
+            <NativeSelect
+              id={fieldId('recurrence')}
+              data-autofocus
+              label={REOPEN_LABELS.recurrence}
+              description="A new episode opens on this patient; the earlier history stays on record."
+              required
+              value={reason}
+              onChange={(e) => setReason(e.currentTarget.value)}
+              error={fieldMessage(errors, 'recurrence')}
+              data={[
+                { value: '', label: 'Choose…', disabled: true },
+                { value: 'recurrence_same_site', label: 'At the treated site (to treatment planning)' },
+                { value: 'recurrence_new_site', label: 'At a new site (to imaging selection)' },
+              ]}
             />
           ) : null}
           {action === 'resume' ? <Text size="sm">The pathway continues from where it was held, and its due date moves on by the time on hold.</Text> : null}
