@@ -13,6 +13,7 @@ import { ConcurrentUpdateError } from '../shared/errors.js';
 import type { PatientRecord } from '../store/pathway-store.js';
 import { actorOf } from './actor.js';
 import { mutatePatient } from './mutate.js';
+import { assertReferrerRefersAsSelf, recordReferrerLink } from './team-referrer.js'; // TEAM wiring
 
 export function referralHash(referral: Referral): string {
   return createHash('sha256').update(canonicalJson(referral)).digest('hex');
@@ -34,8 +35,9 @@ export function executionArnFor(stateMachineArn: string, name: string): string {
 }
 
 export async function submitReferral(deps: Deps, caller: Caller, body: unknown): Promise<HttpResult> {
-  const role = requireRole(caller, ['coordinator', 'physician'], 'create referrals');
+  const role = requireRole(caller, ['coordinator', 'physician', 'referrer'], 'create referrals'); // TEAM: referrers refer
   const referral = parse(referralSchema, body, 'referral');
+  assertReferrerRefersAsSelf(caller, role, referral); // TEAM wiring
   const hash = referralHash(referral);
 
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -105,6 +107,7 @@ export async function submitReferral(deps: Deps, caller: Caller, body: unknown):
       throw err;
     }
     await startExecution(deps, record);
+    await recordReferrerLink(deps, record, caller); // TEAM wiring
     return { status: 201, body: { patientId, caseRef, executionArn: record.executionArn } };
   }
   throw conflict('The referral is being recorded by another request; try again.');
