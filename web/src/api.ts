@@ -48,7 +48,7 @@ async function failureOf(res: Response): Promise<ApiFailure> {
 }
 
 /** A raw authorised request; throws ApiFailure on any non-2xx answer. */
-export async function apiRequest(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Response> {
+export async function apiRequest(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<Response> {
   const session = currentSession();
   if (!session) {
     requireSignIn();
@@ -65,7 +65,7 @@ export async function apiRequest(method: 'GET' | 'POST', path: string, body?: un
   return res;
 }
 
-export async function apiJson<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+export async function apiJson<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
   const res = await apiRequest(method, path, body);
   return (await res.json()) as T;
 }

@@ -9,6 +9,8 @@ import type { PatientListItem } from '../api-types.js';
 import { PatientFlags } from '../components/badges.js';
 import { Page } from '../components/page.js';
 import { PatientActions } from '../components/patient-actions.js';
+import { BulkActionBar } from '../components/bulk-actions.js'; // TEAM
+import { SavedFilters } from '../components/saved-filters.js'; // TEAM
 import { clearFlash, useFlash } from '../flash.js';
 import { formatDate, formatDateTime, label, relativeDays, VERSION_HINT, versionLabel } from '../labels.js';
 import { useLatestRequest } from '../latest.js';
@@ -124,7 +126,9 @@ export function BoardPage({ session }: { session: Session }) {
           />
           <Checkbox label="Overdue only" checked={filters.overdue} onChange={(e) => set({ overdue: e.currentTarget.checked })} mb={8} />
         </Group>
+        <SavedFilters view="board" current={filters} onApply={setFilters} /> {/* TEAM */}
       </Paper>
+      {session.role === 'coordinator' ? <BulkActionBar patients={shown} onDone={(m) => (setNotice(m), void refresh())} /> : null} {/* TEAM */}
       {error ? (
         <Alert color="red" role="alert" title="The board could not be loaded">
           {error}

@@ -9,6 +9,7 @@ import type { PatientDetail, Recommendation, TimelineEvent } from '../api-types.
 import { PatientFlags, StageBadge, StatusBadge } from '../components/badges.js';
 import { Page } from '../components/page.js';
 import { PatientActions } from '../components/patient-actions.js';
+import { CaseWorkPanel } from '../components/case-work-panel.js'; // TEAM
 import { actionLabel, detailValue, formatDate, formatDateTime, label, relativeDays, VERSION_HINT, versionLabel } from '../labels.js';
 import { Link } from '../router.js';
 import type { Session } from '../session.js';
@@ -414,6 +415,7 @@ export function PatientPage({ patientId, session }: { patientId: string; session
           <ClinicalRecord p={p} />
         </Grid.Col>
       </Grid>
+      <CaseWorkPanel patientId={patientId} session={session} /> {/* TEAM */}
       <Timeline events={p.timeline} />
     </Page>
   );
