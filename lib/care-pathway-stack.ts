@@ -38,6 +38,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { DEFAULT_CONFIG, pathwayConfigSchema, type PathwayConfig } from '../functions/domain/config.js';
+import { TEAM_ROUTE_KEYS } from '../functions/api/team-routes.js'; // TEAM
 import { DashboardHosting } from './dashboard-hosting.js';
 import { DataStores } from './data-stores.js';
 import { nagResource } from './nag-finding.js';
@@ -71,6 +72,11 @@ export const API_ROUTES = [
   { method: HttpMethod.GET, path: '/metrics/throughput', handler: 'admin' },
   { method: HttpMethod.GET, path: '/metrics/sla', handler: 'admin' },
   { method: HttpMethod.GET, path: '/audit', handler: 'admin' },
+  // TEAM: the team-work routes, all served by functions/api/team.ts.
+  ...TEAM_ROUTE_KEYS.map((key) => {
+    const [method, routePath] = key.split(' ') as [keyof typeof HttpMethod, string];
+    return { method: HttpMethod[method], path: routePath, handler: 'team' as const };
+  }),
 ] as const;
 
 /**
@@ -183,6 +189,7 @@ export class CarePathwayStack extends Stack {
       patientActions: fn('PatientActions', 'functions/api/patient-actions.ts', 10),
       queries: fn('Queries', 'functions/api/queries.ts', 20),
       admin: fn('Admin', 'functions/api/admin.ts', 5),
+      team: fn('Team', 'functions/api/team.ts', 10), // TEAM: owners, bookings, notes, referrers' view
     };
     this.functions = { ...workflow, ...api, overdueSweep };
 
@@ -191,6 +198,7 @@ export class CarePathwayStack extends Stack {
       api.referrals,
       api.decisions,
       api.patientActions,
+      api.team, // TEAM
       workflow.persistTransition,
       workflow.awaitDecision,
       workflow.recordFailure,
@@ -206,13 +214,14 @@ export class CarePathwayStack extends Stack {
     for (const f of Object.values(this.functions)) {
       this.data.grantAuditAppend(f.function);
     }
-    for (const f of [api.queries, api.admin]) {
+    // TEAM: the team handler reads a patient's timeline (the referrer's view, requests for information).
+    for (const f of [api.queries, api.admin, api.team]) {
       this.data.grantAuditRead(f.function);
     }
 
     // ---------------------------------------------------------------- email
     const mailIdentity = new EmailIdentity(this, 'MailDomain', { identity: Identity.domain(mailDomain) });
-    for (const f of [workflow.notifyTeam, workflow.recordFailure, overdueSweep]) {
+    for (const f of [workflow.notifyTeam, workflow.recordFailure, overdueSweep, api.team /* TEAM: information received */]) {
       Grant.addToPrincipal({
         grantee: f.function,
         actions: ['ses:SendEmail', 'ses:SendRawEmail'],
@@ -334,7 +343,10 @@ export class CarePathwayStack extends Stack {
       autoVerify: { email: true },
       standardAttributes: { email: { required: true, mutable: true } },
       // The neuroradiology site a user works at; set by administrators only (see writeAttributes).
-      customAttributes: { site: new StringAttribute({ minLen: 1, maxLen: 64, mutable: true }) },
+      customAttributes: {
+        site: new StringAttribute({ minLen: 1, maxLen: 64, mutable: true }),
+        team: new StringAttribute({ minLen: 1, maxLen: 64, mutable: true }), // TEAM: a physician's specialty team
+      },
       mfa: Mfa.REQUIRED,
       mfaSecondFactor: { otp: true, sms: false },
       passwordPolicy: {
@@ -355,9 +367,13 @@ export class CarePathwayStack extends Stack {
       ['Coordinators', 'coordinators'],
       ['Physicians', 'physicians'],
       ['Administrators', 'administrators'],
+      ['Referrers', 'referrers'], // TEAM: referring doctors
     ] as const) {
       this.userPool.addGroup(groupId, { groupName });
     }
+    // TEAM: the clinician directory of the team handler is the pool's groups and attributes.
+    api.team.function.addEnvironment('TEAM_DIRECTORY_USER_POOL_ID', this.userPool.userPoolId);
+    Grant.addToPrincipal({ grantee: api.team.function, actions: ['cognito-idp:ListUsersInGroup'], resourceArns: [this.userPool.userPoolArn] });
     // The hosted UI, where the dashboard sends users to sign in (authorization code with PKCE).
     const authDomain = this.userPool.addDomain('HostedUiDomain', {
       cognitoDomain: { domainPrefix: contextString(this, 'authDomainPrefix', 'csf-leak-pathway-example') },
@@ -397,7 +413,7 @@ export class CarePathwayStack extends Stack {
       refreshTokenValidity: Duration.hours(12),
       readAttributes: new ClientAttributes()
         .withStandardAttributes({ email: true, emailVerified: true, givenName: true, familyName: true })
-        .withCustomAttributes('site'),
+        .withCustomAttributes('site', 'team'),
       // Users may not change their own email or site: both drive routing and authorisation.
       writeAttributes: new ClientAttributes().withStandardAttributes({ givenName: true, familyName: true }),
     });
@@ -414,7 +430,7 @@ export class CarePathwayStack extends Stack {
       defaultAuthorizer: authorizer,
       corsPreflight: {
         allowOrigins: [config.appBaseUrl.replace(/\/$/, ''), this.dashboard.url],
-        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST],
+        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.DELETE], // TEAM: PUT, DELETE
         allowHeaders: ['authorization', 'content-type'],
         maxAge: Duration.hours(1),
       },

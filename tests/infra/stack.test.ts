@@ -8,6 +8,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_TABLE, PATHWAY_TABLE } from '../../functions/store/table-layout.js';
+import { TEAM_ROUTE_KEYS } from '../../functions/api/team-routes.js'; // TEAM
 import { CarePathwayStack, loadDefinition } from '../../lib/care-pathway-stack.js';
 import { DASHBOARD_PLACEHOLDER_PATH, DashboardHosting, dashboardAssetDirectory } from '../../lib/dashboard-hosting.js';
 
@@ -26,12 +27,13 @@ const CONTRACT_ROUTES = [
   'GET /metrics/throughput',
   'GET /metrics/sla',
   'GET /audit',
+  ...TEAM_ROUTE_KEYS, // TEAM
 ];
 
 // Every Lambda function of the stack, by construct id: the five tasks of the state machine, the
 // five API handlers, and the scheduled overdue sweep.
 const WORKFLOW_FUNCTIONS = ['PersistTransition', 'NotifyTeam', 'AwaitDecision', 'RecordFailure', 'ContinuePathway'];
-const API_FUNCTIONS = ['Referrals', 'Decisions', 'PatientActions', 'Queries', 'Admin'];
+const API_FUNCTIONS = ['Referrals', 'Decisions', 'PatientActions', 'Queries', 'Admin', 'Team']; // TEAM: Team
 const ALL_FUNCTIONS = [...WORKFLOW_FUNCTIONS, ...API_FUNCTIONS, 'OverdueSweep'];
 
 let app: App;
@@ -306,7 +308,7 @@ describe('access to the audit trail', () => {
     for (const fn of ALL_FUNCTIONS) {
       const actions = actionsOn(statementsOf(fn), auditTableId());
       expect(actions, fn).toContain('dynamodb:PutItem');
-      expect(actions.includes('dynamodb:Query'), fn).toBe(fn === 'Queries' || fn === 'Admin');
+      expect(actions.includes('dynamodb:Query'), fn).toBe(fn === 'Queries' || fn === 'Admin' || fn === 'Team'); // TEAM: timelines
     }
   });
 
@@ -324,7 +326,7 @@ describe('access to the audit trail', () => {
 });
 
 describe('the functions', () => {
-  it('all eleven run on ARM64 with active tracing, source maps, and the pathway environment', () => {
+  it('all twelve run on ARM64 with active tracing, source maps, and the pathway environment', () => {
     const functions = pathwayFunctions();
     expect(functions).toHaveLength(ALL_FUNCTIONS.length);
     // The only other function is CDK's deploy-time helper that uploads the dashboard.
@@ -386,9 +388,9 @@ describe('the functions', () => {
     }
   });
 
-  it('only notify-team, record-failure and the overdue sweep may send email, from the SES identity only', () => {
+  it('only notify-team, record-failure, the overdue sweep and team work may send email, from the SES identity only', () => {
     const identityId = logicalIdOf('MailDomain', 'AWS::SES::EmailIdentity');
-    const senders = ['NotifyTeam', 'RecordFailure', 'OverdueSweep'];
+    const senders = ['NotifyTeam', 'RecordFailure', 'OverdueSweep', 'Team']; // TEAM: "information received"
     for (const fn of ALL_FUNCTIONS) {
       const ses = statementsOf(fn).filter((s) => asArray(s.Action).some((a) => a.startsWith('ses:')));
       if (senders.includes(fn)) {
@@ -453,9 +455,9 @@ describe('the HTTP API', () => {
     });
   });
 
-  it('the user pool has the three groups, a site attribute, and requires MFA', () => {
+  it('the user pool has the four groups, a site attribute, and requires MFA', () => {
     const groups = ofType('AWS::Cognito::UserPoolGroup').map(([, g]) => g.Properties.GroupName);
-    expect(groups.sort()).toEqual(['administrators', 'coordinators', 'physicians']);
+    expect(groups.sort()).toEqual(['administrators', 'coordinators', 'physicians', 'referrers']); // TEAM: referrers
     template.hasResourceProperties('AWS::Cognito::UserPool', {
       MfaConfiguration: 'ON',
       Schema: Match.arrayWith([Match.objectLike({ Name: 'site', AttributeDataType: 'String' })]),
