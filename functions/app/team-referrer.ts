@@ -6,7 +6,7 @@
 import { INFORMATION_REQUEST, informationSchema, isOpenBooking, nextStepFor, formatIn } from '../domain/team-work.js';
 import type { Referral } from '../domain/schemas.js';
 import { sameEmail } from '../domain/directory.js';
-import { TERMINAL_STATUSES, type Role } from '../domain/vocabulary.js';
+import { STAGES, STATUSES, TERMINAL_STATUSES, type Role } from '../domain/vocabulary.js';
 import { conflict, notFound, validationError } from '../shared/errors.js';
 import { parse, requirePatientId, requireRole, type Caller, type HttpResult } from '../shared/http.js';
 import { logger } from '../shared/logger.js';
@@ -26,6 +26,31 @@ export async function recordReferrerLink(deps: Deps, patient: Pick<PatientRecord
   const t = await teamDepsOf(deps);
   const bySub = creator?.roles.includes('referrer') ? creator.sub : undefined;
   await t.team.linkReferrer(patient.patientId, { email: patient.referringPhysician.email, ...(bySub ? { sub: bySub } : {}) }, patient.createdAt);
+}
+
+/**
+ * Index every patient already on the pathway under its referring doctor: the patients referred
+ * before the index existed. Walks the worklist index partition by partition (Queries, not a Scan)
+ * and is idempotent, so it can be re-run at any time.
+ */
+export async function backfillReferrerLinks(deps: Deps): Promise<number> {
+  let linked = 0;
+  for (const stage of STAGES) {
+    for (const status of STATUSES) {
+      let cursor: string | undefined;
+      do {
+        const page = await deps.store.listWorklist({ stages: [stage], statuses: [status], limit: 100, ...(cursor ? { cursor } : {}) });
+        for (const s of page.items) {
+          const p = await deps.store.getPatient(s.patientId);
+          if (!p) continue;
+          await recordReferrerLink(deps, p);
+          linked += 1;
+        }
+        cursor = page.nextToken ?? undefined;
+      } while (cursor);
+    }
+  }
+  return linked;
 }
 
 /** TEAM hook in intake: a referring doctor refers as themselves, never on another doctor's behalf. */

@@ -2,7 +2,12 @@
 // note, chase, bulk-reassign), a physician working only their own queue, a referring doctor
 // following their patient and answering a request for information, and a referring doctor
 // trying to read someone else's patient.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { backfillReferrerLinks } from '../../functions/app/team-referrer.js';
+import type { TeamDeps } from '../../functions/app/team-runtime.js';
+import { ConfiguredDirectory } from '../../functions/domain/directory.js';
+import { DEFAULT_TEAM_CONFIG } from '../../functions/domain/team-work.js';
+import { teamKeys } from '../../functions/store/table-layout.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dateIn, instantOf, nextWorkingDay } from '../../functions/domain/team-work.js';
 import { systemClock, ulidIds } from '../../functions/shared/clock.js';
@@ -59,6 +64,9 @@ async function toMyelography(patientId: string): Promise<void> {
   expect((await call(await ada(), 'POST', `/patients/${patientId}/decisions`, { stage: 'IMAGING_SELECTION', outcome: 'confirm', technique })).status).toBe(202);
   await stack.waitForPending(patientId, 'MYELOGRAPHY');
 }
+
+const localDynamo = () =>
+  new DynamoDBClient({ endpoint: `http://127.0.0.1:${stack.ports.dynamodb}`, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 
 const auditOf = async (patientId: string) => (await call(await admin(), 'GET', `/audit?patientId=${patientId}`)).body.items as { action: string; actor: { email: string; role: string }; details: Record<string, unknown> }[];
 
@@ -143,12 +151,7 @@ describe("a coordinator's morning", () => {
   });
 
   it('refuses to change a note once its edit window has passed (409); the note stays as written', async () => {
-    const team = new TeamStore(
-      new DynamoDBClient({ endpoint: `http://127.0.0.1:${stack.ports.dynamodb}`, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
-      { pathway: 'csf-pathway', audit: 'csf-audit' },
-      systemClock,
-      ulidIds,
-    );
+    const team = new TeamStore(localDynamo(), { pathway: 'csf-pathway', audit: 'csf-audit' }, systemClock, ulidIds);
     const noteId = ulidIds.next();
     const twentyMinutesAgo = new Date(Date.now() - 20 * 60_000).toISOString();
     await team.saveNote({ patientId: a.patientId, noteId, rev: 1, text: 'Phoned the outside hospital.', author: { sub: 'local-coordinator-coordinator@example.org', email: 'coordinator@example.org', role: 'coordinator' }, createdAt: twentyMinutesAgo, editedAt: null, sharedWithReferrer: false }, undefined, []);
@@ -334,6 +337,20 @@ describe('a referring doctor', () => {
     expect((await call(await referrer(me), 'GET', '/patients')).status).toBe(403);
     // The other doctor sees their own patient.
     expect((await call(await referrer('dr.other@example.org'), 'GET', `/referrer/patients/${other.patientId}`)).status).toBe(200);
+  });
+});
+
+describe('patients referred before the referrer index', () => {
+  it('appear on their referring doctor’s list once the backfill has run', async () => {
+    const email = 'dr.before@example.org';
+    const p = await refer({ referringPhysician: { name: 'Dr. Before', email } });
+    const key = { PK: teamKeys.referrerPartition({ email }), SK: teamKeys.patientSort(p.patientId) };
+    await localDynamo().send(new DeleteItemCommand({ TableName: 'csf-pathway', Key: { PK: { S: key.PK }, SK: { S: key.SK } } }));
+    expect((await call(await referrer(email), 'GET', `/referrer/patients/${p.patientId}`)).status).toBe(404);
+    const team = new TeamStore(localDynamo(), { pathway: 'csf-pathway', audit: 'csf-audit' }, systemClock, ulidIds);
+    const deps = { store: stack.store(), team, directory: new ConfiguredDirectory(DEFAULT_TEAM_CONFIG.directory), teamConfig: DEFAULT_TEAM_CONFIG, clock: systemClock, ids: ulidIds } as unknown as TeamDeps;
+    expect(await backfillReferrerLinks(deps)).toBeGreaterThan(0);
+    expect((await call(await referrer(email), 'GET', `/referrer/patients/${p.patientId}`)).status).toBe(200);
   });
 });
 
