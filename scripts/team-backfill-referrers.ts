@@ -4,5 +4,5 @@
 import { backfillReferrerLinks } from '../functions/app/team-referrer.js';
 import { runtimeDeps } from '../functions/shared/runtime.js';
 
-const linked = await backfillReferrerLinks(runtimeDeps());
+const linked = await backfillReferrerLinks(await runtimeDeps());
 process.stdout.write(`${linked} patients indexed under their referring doctor\n`);

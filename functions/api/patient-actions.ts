@@ -13,5 +13,5 @@ export const handler = httpHandler(async (event) => {
   if (!run) throw notFound('No such action.');
   // Resume takes an empty object; an absent body counts as {}.
   const body = action === 'resume' && !event.body ? {} : jsonBody(event);
-  return run(runtimeDeps(), caller, pathParam(event, 'patientId'), body);
+  return run(await runtimeDeps(), caller, pathParam(event, 'patientId'), body);
 });

@@ -45,5 +45,5 @@ export const handler = httpHandler(async (event) => {
   const caller = callerOf(event);
   const route = TEAM_ROUTES[event.routeKey as TeamRouteKey] as Route | undefined;
   if (!route) throw notFound('No such route.');
-  return route(runtimeDeps(), caller, event);
+  return route(await runtimeDeps(), caller, event);
 });

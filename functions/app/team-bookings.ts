@@ -13,7 +13,7 @@ import {
   updateBookingSchema,
   weekOf,
 } from '../domain/team-work.js';
-import { TERMINAL_STATUSES, type DecisionStage } from '../domain/vocabulary.js';
+import { TERMINAL_STATUSES } from '../domain/vocabulary.js';
 import { escapeHtml } from './team-mail.js';
 import { ConcurrentUpdateError, conflict, notFound, validationError } from '../shared/errors.js';
 import { parse, type Caller, type HttpResult } from '../shared/http.js';
@@ -161,8 +161,8 @@ export async function listBookings(deps: Deps, caller: Caller, query: Record<str
     return { status: 200, body: { view, timeZone: tz, items: items.map((b) => bookingView(b, tz, now)) } };
   }
   const explicit = (await t.team.listBookings('to_schedule')).map((b) => ({ ...bookingView(b, tz, now), missing: false }));
-  const missing: { patientId: string; caseRef: string; stage: DecisionStage; kind: string; missing: true }[] = [];
-  for (const [stage, kind] of Object.entries(BOOKING_OF_STAGE) as [DecisionStage, string][]) {
+  const missing: { patientId: string; caseRef: string; stage: string; kind: string; missing: true }[] = [];
+  for (const [stage, kind] of Object.entries(BOOKING_OF_STAGE)) {
     const page = await t.store.listWorklist({ stages: [stage], statuses: ['active'], limit: 200 });
     for (const s of page.items) {
       const open = (await t.team.patientBookings(s.patientId)).some((b) => b.kind === kind && (b.status === 'to_schedule' || b.status === 'booked' || (b.status === 'done' && b.createdAt >= s.stageEnteredAt)));

@@ -20,15 +20,9 @@ export async function caseOf(deps: TeamDeps, patientId: string): Promise<Patient
   return p;
 }
 
-/**
- * The key of the decision the patient waits on: the engine's pending decision id when it has one
- * (the contract's `pendingDecision.id`), else its stage and step, which also change on every await.
- */
+/** The key of the decision the patient waits on: the engine's `pendingDecision.id`, new on every await. */
 export function pendingKeyOf(p: Pick<PatientRecord, 'pendingDecision' | 'decidedAt'>): string | null {
-  const pending = p.pendingDecision;
-  if (!pending || p.decidedAt) return null;
-  const id = (pending as { id?: unknown }).id;
-  return typeof id === 'string' && id ? id : `${pending.stage}#${pending.step}`;
+  return p.pendingDecision && !p.decidedAt ? p.pendingDecision.id : null;
 }
 
 /** The assignee of the decision pending now; an assignment of an earlier decision has lapsed. */
@@ -55,7 +49,7 @@ export async function memberOf(deps: TeamDeps, caller: Caller, role: Role): Prom
 export const personOf = (m: Pick<Member, 'email' | 'name'>): Person => ({ email: m.email, name: m.name });
 
 export function groupOfPending(deps: TeamDeps, p: PatientRecord): DecidingGroup | null {
-  return p.pendingDecision ? decidingGroupOf(p.pendingDecision.stage, p.site, deps.config) : null;
+  return p.pendingDecision ? decidingGroupOf(deps.pathway, p.pendingDecision.stage, p.site, deps.config) : null;
 }
 
 export const describeGroup = (g: DecidingGroup): string => (g.team ? `${g.team}${g.site ? ` at ${g.site}` : ''}` : 'the coordinators');

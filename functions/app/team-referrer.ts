@@ -6,7 +6,9 @@
 import { INFORMATION_REQUEST, informationSchema, isOpenBooking, nextStepFor, formatIn } from '../domain/team-work.js';
 import type { Referral } from '../domain/schemas.js';
 import { sameEmail } from '../domain/directory.js';
-import { STAGES, STATUSES, TERMINAL_STATUSES, type Role } from '../domain/vocabulary.js';
+import { teamRecipients } from '../domain/notifications.js';
+import { allStageIds } from '../domain/pathway.js';
+import { STATUSES, TERMINAL_STATUSES, type Role } from '../domain/vocabulary.js';
 import { conflict, notFound, validationError } from '../shared/errors.js';
 import { parse, requirePatientId, requireRole, type Caller, type HttpResult } from '../shared/http.js';
 import { logger } from '../shared/logger.js';
@@ -35,7 +37,7 @@ export async function recordReferrerLink(deps: Deps, patient: Pick<PatientRecord
  */
 export async function backfillReferrerLinks(deps: Deps): Promise<number> {
   let linked = 0;
-  for (const stage of STAGES) {
+  for (const stage of allStageIds(deps.pathway)) {
     for (const status of STATUSES) {
       let cursor: string | undefined;
       do {
@@ -167,7 +169,7 @@ export async function submitInformation(deps: Deps, caller: Caller, patientId: s
   // Recorded first: the information is kept even if the email cannot go now.
   const work = await t.team.getWork(patientId);
   const assignee = work?.assignee?.pendingKey === request.pendingKey ? work.assignee.email : null;
-  const team = t.config.teamDirectory.neuroradiology[p.site] ?? [];
+  const team = teamRecipients(t.pathway, INFORMATION_REQUEST.stage, p.site, t.config);
   const to = [...new Set([...(assignee ? [assignee] : team), ...(work?.owner ? [work.owner.email] : t.config.teamDirectory.coordinators)])];
   try {
     await sendInformationReceived(t.mailer, to, p.caseRef, `${t.config.appBaseUrl.replace(/\/$/, '')}/patients/${patientId}`);

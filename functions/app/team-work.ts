@@ -3,7 +3,8 @@
 // touches the patient record (holds go through the pathway's own hold service).
 import { belongsTo, decidingGroupOf, findMember, groupsOf, type Member } from '../domain/directory.js';
 import { assigneeSchema, bulkSchema, dateIn, followUpSchema, ownerSchema, type BulkRequest } from '../domain/team-work.js';
-import { DECISION_STAGES, TERMINAL_STATUSES, type Role } from '../domain/vocabulary.js';
+import { decisionStageIds } from '../domain/pathway.js';
+import { TERMINAL_STATUSES, type Role } from '../domain/vocabulary.js';
 import { ApiError, conflict, validationError } from '../shared/errors.js';
 import { parse, PATIENT_ID_PATTERN, requireRole, type Caller, type HttpResult } from '../shared/http.js';
 import type { Deps } from '../shared/runtime.js';
@@ -148,10 +149,10 @@ async function teamUnassigned(t: TeamDeps, me: Member, now: string, limit: numbe
   const groups = groupsOf(me);
   if (!groups.length) return [];
   const candidates: CaseSummary[] = [];
-  for (const stage of DECISION_STAGES) {
+  for (const stage of decisionStageIds(t.pathway)) {
     const page = await t.store.listWorklist({ stages: [stage], statuses: ['active'], limit: 200 });
     for (const s of page.items) {
-      if (groups.some((g) => { const d = decidingGroupOf(stage, s.site, t.config); return d.role === g.role && d.team === g.team && (g.site === null || d.site === g.site); })) candidates.push(s as unknown as CaseSummary);
+      if (groups.some((g) => { const d = decidingGroupOf(t.pathway, stage, s.site, t.config); return d.role === g.role && d.team === g.team && (g.site === null || d.site === g.site); })) candidates.push(s as unknown as CaseSummary);
     }
   }
   const ids = candidates.map((c) => c.patientId);
@@ -255,15 +256,12 @@ export async function runBulk(deps: Deps, caller: Caller, body: unknown): Promis
 }
 
 /**
- * TEAM hook for notification routing (ENGINE's notifications): the assignee of the decision
- * pending at `stage`, when there is one, so its emails go to them rather than the whole team.
- * Null: no assignee, send to the team as configured.
+ * Notification routing (functions/app/outbox.ts `toAssignee`): the assignee of the decision
+ * `pendingDecisionId` pending at `stage`, so its emails go to them rather than the whole team.
+ * Null: nobody is assigned (or the assignment lapsed), send to the team as configured.
  */
-export async function recipientsOverride(store: TeamStore, patientId: string, stage: string, pendingDecisionId?: string): Promise<string[] | null> {
-  const work = await store.getWork(patientId);
-  const a = work?.assignee;
-  if (!a || a.stage !== stage) return null;
-  if (pendingDecisionId && a.pendingKey !== pendingDecisionId) return null;
+export async function recipientsOverride(store: Pick<TeamStore, 'getWork'>, patientId: string, stage: string, pendingDecisionId: string): Promise<string[] | null> {
+  const a = (await store.getWork(patientId))?.assignee;
+  if (!a || a.stage !== stage || a.pendingKey !== pendingDecisionId) return null;
   return [a.email];
 }
-

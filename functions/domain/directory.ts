@@ -3,7 +3,7 @@
 // configuration (synthetic people at example.org, TEAM_CONFIG can replace them); in AWS the same
 // port is answered from the Cognito user pool's groups and custom:team / custom:site attributes.
 import type { PathwayConfig } from './config.js';
-import { ACTING_TEAM, type DecisionStage, type Site } from './vocabulary.js';
+import { stageOf, type PathwayDefinition } from './pathway.js';
 
 export const CLINICAL_TEAMS = ['neuroradiology', 'neurointerventional', 'neurosurgery'] as const;
 export type ClinicalTeam = (typeof CLINICAL_TEAMS)[number];
@@ -46,9 +46,9 @@ export const DEFAULT_DIRECTORY: readonly Member[] = [
   { email: 'ns2.redwood-city@example.org', name: 'Dr. Hana Hemilam', role: 'physician', team: 'neurosurgery', site: 'redwood-city' },
 ];
 
-/** Who decides a stage for a patient referred to `site`: the acting team of the pathway definition. */
-export function decidingGroupOf(stage: DecisionStage, site: Site, config: PathwayConfig): DecidingGroup {
-  const team = ACTING_TEAM[stage];
+/** Who decides a stage for a patient referred to `site`: the stage's team in the pathway definition. */
+export function decidingGroupOf(def: PathwayDefinition, stage: string, site: string, config: PathwayConfig): DecidingGroup {
+  const team = stageOf(def, stage).team;
   switch (team) {
     case 'neuroradiology':
       return { role: 'physician', team, site };

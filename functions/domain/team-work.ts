@@ -4,7 +4,7 @@
 // changed from here: this work is recorded beside the patient record, not in it.
 import * as z from 'zod';
 import { DEFAULT_DIRECTORY, CLINICAL_TEAMS, type Member } from './directory.js';
-import { FOLLOW_UP_VISITS, HOLD_REASONS, type DecisionStage, type Stage, type Status } from './vocabulary.js';
+import { FOLLOW_UP_VISITS, HOLD_REASONS, type Status } from './vocabulary.js';
 
 // ---------------------------------------------------------------- configuration
 const memberSchema = z.strictObject({
@@ -68,8 +68,8 @@ export const BOOKING_STATUSES = ['to_schedule', 'booked', 'done', 'cancelled', '
 export type BookingStatus = (typeof BOOKING_STATUSES)[number];
 export const PLACE_KINDS = ['scanner', 'room', 'phone'] as const;
 
-/** Which booking a pending stage needs: the stages that happen at a time and place. */
-export const BOOKING_OF_STAGE: Partial<Record<DecisionStage, BookingKind>> = {
+/** Which booking a pending stage needs: the stages of the care pathway that happen at a time and place. */
+export const BOOKING_OF_STAGE: Readonly<Record<string, BookingKind>> = {
   MYELOGRAPHY: 'myelography',
   TARGETED_PATCH: 'procedure',
   NEUROSURGICAL_ESCALATION: 'neurosurgical_consult',
@@ -242,7 +242,7 @@ export function weekOf(timeZone: string, at: Date): { from: string; to: string }
 }
 
 // ---------------------------------------------------------------- the referring doctor's view
-const NEXT_STEP: Record<DecisionStage, string> = {
+const NEXT_STEP: Readonly<Record<string, string>> = {
   TRIAGE: 'The program is reviewing the referral (triage).',
   IMAGING_SELECTION: 'The neuroradiology team is choosing the myelography technique.',
   MYELOGRAPHY: 'Myelography to localise the leak.',
@@ -260,14 +260,14 @@ const CLOSED_STEP: Partial<Record<Status, string>> = {
 };
 
 /** A plain-language next step for the referring doctor, with no clinical findings. */
-export function nextStepFor(p: { stage: Stage; status: Status; pendingStage: DecisionStage | null; informationRequested: boolean }): string {
+export function nextStepFor(p: { stage: string; status: Status; pendingStage: string | null; informationRequested: boolean }): string {
   const closed = CLOSED_STEP[p.status];
   if (closed) return closed;
   if (p.status === 'on_hold') return 'On hold; the program will pick this up again.';
   if (p.informationRequested) return 'The program has asked you for more information.';
-  if (p.pendingStage) return NEXT_STEP[p.pendingStage];
+  if (p.pendingStage) return NEXT_STEP[p.pendingStage] ?? 'The program is working on the next step.';
   return 'The referral is being set up.';
 }
 
 /** The stage and outcome that ask the referring doctor for information (contract: TRIAGE request_info). */
-export const INFORMATION_REQUEST = { stage: 'TRIAGE', outcome: 'request_info' } as const satisfies { stage: DecisionStage; outcome: string };
+export const INFORMATION_REQUEST = { stage: 'TRIAGE', outcome: 'request_info' } as const satisfies { stage: string; outcome: string };

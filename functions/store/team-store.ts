@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { PendingDecision } from '../domain/patient.js';
 import type { BookingKind, BookingStatus, TeamAuditAction } from '../domain/team-work.js';
-import type { AuditAction, DecisionStage, FollowUpVisit, Role, Site, Stage, Status } from '../domain/vocabulary.js';
+import type { AuditAction, FollowUpVisit, Role, Status } from '../domain/vocabulary.js';
 import type { Clock, Ids } from '../shared/clock.js';
 import { monthOf } from '../shared/clock.js';
 import { ConcurrentUpdateError } from '../shared/errors.js';
@@ -38,7 +38,7 @@ export interface WorkRecord {
   /** The coordinator who owns the case. */
   readonly owner: (Person & { readonly since: string }) | null;
   /** Who takes the pending decision `pendingKey`; it lapses when the pathway moves on. */
-  readonly assignee: (Person & { readonly stage: DecisionStage; readonly pendingKey: string; readonly since: string }) | null;
+  readonly assignee: (Person & { readonly stage: string; readonly pendingKey: string; readonly since: string }) | null;
   /** The day the case comes back to its owner's list, and what to do then (free text: PHI-prone). */
   readonly followUp: { readonly on: string; readonly reason?: string; readonly setBy: string } | null;
   readonly updatedAt: string;
@@ -103,9 +103,9 @@ export interface CaseSummary {
   readonly patientId: string;
   readonly caseRef: string;
   readonly referralId: string;
-  readonly stage: Stage;
+  readonly stage: string;
   readonly status: Status;
-  readonly site: Site;
+  readonly site: string;
   readonly dueAt: string | null;
   readonly pendingDecision: PendingDecision | null;
   readonly decidedAt: string | null;
@@ -114,7 +114,7 @@ export interface CaseSummary {
 export interface TeamAuditEventInput {
   readonly action: AuditAction | TeamAuditAction;
   readonly patientId: string | null;
-  readonly stage: Stage | null;
+  readonly stage: string | null;
   readonly actor: AuditActor;
   readonly details?: Record<string, unknown>;
 }
@@ -123,7 +123,7 @@ export interface LinkItem {
   readonly patientId: string;
   readonly since: string;
   readonly followUpOn?: string | null;
-  readonly stage?: DecisionStage;
+  readonly stage?: string;
   readonly pendingKey?: string;
 }
 
@@ -197,9 +197,9 @@ export class TeamStore {
           patientId: String(i.patientId),
           caseRef: String(i.caseRef),
           referralId: String(i.referralId),
-          stage: i.stage as Stage,
+          stage: String(i.stage),
           status: i.status as Status,
-          site: i.site as Site,
+          site: String(i.site),
           dueAt: (i.dueAt as string | null | undefined) ?? null,
           pendingDecision: (i.pendingDecision as PendingDecision | null | undefined) ?? null,
           decidedAt: (i.decidedAt as string | null | undefined) ?? null,

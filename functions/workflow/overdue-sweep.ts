@@ -1,13 +1,14 @@
-// Scheduled (EventBridge in the cloud, a timer in the local stack): remind, escalate, and hand
-// recorded-but-undelivered decisions back to the engine.
-import { sweepOverdue, type SweepResult } from '../app/engine.js';
+// Scheduled (EventBridge in the cloud, a timer in the local stack): remind, escalate, and
+// reconcile what a crash or an outage left half done (functions/app/sweep.ts).
+import { sweepOverdue, type SweepResult } from '../app/sweep.js';
 import { sweepBookings } from '../app/team-bookings.js'; // TEAM wiring
 import { logger } from '../shared/logger.js';
 import { runtimeDeps } from '../shared/runtime.js';
 
 export const handler = async (): Promise<SweepResult> => {
-  const result = await sweepOverdue(runtimeDeps());
-  Object.assign(result, await sweepBookings(runtimeDeps(), new Date())); // TEAM wiring
+  const deps = await runtimeDeps();
+  const result = await sweepOverdue(deps);
+  Object.assign(result, await sweepBookings(deps, new Date())); // TEAM wiring
   logger.info('overdue sweep', { ...result });
   return result;
 };

@@ -1,12 +1,10 @@
 // Task: record a failure that retries could not fix and alert the administrators.
 import * as z from 'zod';
-import { recordFailure } from '../app/engine.js';
+import { recordFailure } from '../app/failures.js';
 import { workflowHandler } from './handler.js';
 
 const schema = z.object({
-  kind: z.enum(['notification', 'pathway']),
   patientId: z.string().min(1),
-  step: z.number().int().min(0),
   error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).loose().nullable(),
 });
 

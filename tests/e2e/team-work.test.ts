@@ -2,12 +2,14 @@
 // note, chase, bulk-reassign), a physician working only their own queue, a referring doctor
 // following their patient and answering a request for information, and a referring doctor
 // trying to read someone else's patient.
-import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { backfillReferrerLinks } from '../../functions/app/team-referrer.js';
 import type { TeamDeps } from '../../functions/app/team-runtime.js';
 import { ConfiguredDirectory } from '../../functions/domain/directory.js';
+import { DEFAULT_CONFIG } from '../../functions/domain/config.js';
+import { CARE_PATHWAY } from '../../functions/domain/pathway.js';
 import { DEFAULT_TEAM_CONFIG } from '../../functions/domain/team-work.js';
-import { teamKeys } from '../../functions/store/table-layout.js';
+import { keys, teamKeys } from '../../functions/store/table-layout.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dateIn, instantOf, nextWorkingDay } from '../../functions/domain/team-work.js';
 import { systemClock, ulidIds } from '../../functions/shared/clock.js';
@@ -348,7 +350,7 @@ describe('patients referred before the referrer index', () => {
     await localDynamo().send(new DeleteItemCommand({ TableName: 'csf-pathway', Key: { PK: { S: key.PK }, SK: { S: key.SK } } }));
     expect((await call(await referrer(email), 'GET', `/referrer/patients/${p.patientId}`)).status).toBe(404);
     const team = new TeamStore(localDynamo(), { pathway: 'csf-pathway', audit: 'csf-audit' }, systemClock, ulidIds);
-    const deps = { store: stack.store(), team, directory: new ConfiguredDirectory(DEFAULT_TEAM_CONFIG.directory), teamConfig: DEFAULT_TEAM_CONFIG, clock: systemClock, ids: ulidIds } as unknown as TeamDeps;
+    const deps = { store: stack.store(), team, directory: new ConfiguredDirectory(DEFAULT_TEAM_CONFIG.directory), teamConfig: DEFAULT_TEAM_CONFIG, pathway: CARE_PATHWAY, config: DEFAULT_CONFIG, clock: systemClock, ids: ulidIds } as unknown as TeamDeps;
     expect(await backfillReferrerLinks(deps)).toBeGreaterThan(0);
     expect((await call(await referrer(email), 'GET', `/referrer/patients/${p.patientId}`)).status).toBe(200);
   });
@@ -368,5 +370,40 @@ describe('saved filters', () => {
     const bad = await call(await casey(), 'POST', '/filters', { name: '', view: 'nowhere', query: {} });
     expect(bad.status).toBe(400);
     expect(bad.body.error.issues.map((i: { path: string }) => i.path).sort()).toEqual(['name', 'view']);
+  });
+});
+
+describe('emails about a pending decision', () => {
+  /** Moves the pending decision's due date an hour into the past, as if its service level ran out. */
+  async function dueAnHourAgo(patientId: string): Promise<void> {
+    const dueAt = new Date(Date.now() - 3_600_000).toISOString();
+    await localDynamo().send(
+      new UpdateItemCommand({
+        TableName: 'csf-pathway',
+        Key: { PK: { S: keys.patient(patientId).PK }, SK: { S: keys.patient(patientId).SK } },
+        UpdateExpression: 'SET dueAt = :due, pendingDecision.dueAt = :due, GSI1SK = :sort, rev = rev + :one',
+        ConditionExpression: 'attribute_exists(pendingDecision)',
+        ExpressionAttributeValues: { ':due': { S: dueAt }, ':sort': { S: keys.worklistSort(dueAt, patientId) }, ':one': { N: '1' } },
+      }),
+    );
+  }
+  const overdueReminderTo = async (patientId: string) =>
+    (await stack.waitFor(`overdue reminder of ${patientId}`, async () => (await auditOf(patientId)).find((e) => e.action === 'notification_sent' && String(e.details.template).startsWith('overdue_reminder.'))))
+      .details.recipients;
+
+  it('go to the clinician assigned the decision, and to the whole team when nobody is', async () => {
+    const assigned = await refer({ site: 'santa-clara' });
+    const unassigned = await refer({ site: 'santa-clara' });
+    const work = await call(await casey(), 'GET', `/patients/${assigned.patientId}/work`);
+    const assign = await call(await casey(), 'POST', `/patients/${assigned.patientId}/assignee`, { clinician: 'nr2.santa-clara@example.org', pendingDecisionId: work.body.pendingDecisionId });
+    expect(assign.status, assign.text).toBe(200);
+
+    await dueAnHourAgo(assigned.patientId);
+    await dueAnHourAgo(unassigned.patientId);
+
+    expect(await overdueReminderTo(assigned.patientId)).toEqual(['nr2.santa-clara@example.org']);
+    expect(await overdueReminderTo(unassigned.patientId)).toEqual(DEFAULT_CONFIG.teamDirectory.neuroradiology['santa-clara']);
+    const mail = (await stack.inbox()).filter((m) => m.subject.includes(assigned.caseRef) && (m.body.text ?? '').includes('Overdue:'));
+    expect(mail.map((m) => m.destination.to)).toEqual([['nr2.santa-clara@example.org']]);
   });
 });

@@ -1,5 +1,5 @@
 // What the cloud deployment promises, asserted on the synthesized template: one synth per file
-// (bundling eleven handlers is the slow part), then one behaviour per test.
+// (bundling ten handlers is the slow part), then one behaviour per test.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -24,16 +24,18 @@ const CONTRACT_ROUTES = [
   'POST /patients/{patientId}/hold',
   'POST /patients/{patientId}/resume',
   'POST /patients/{patientId}/withdraw',
+  'POST /patients/{patientId}/red-flags',
   'GET /metrics/throughput',
   'GET /metrics/sla',
   'GET /audit',
+  'GET /audit/verify',
   ...TEAM_ROUTE_KEYS, // TEAM
 ];
 
-// Every Lambda function of the stack, by construct id: the five tasks of the state machine, the
-// five API handlers, and the scheduled overdue sweep.
-const WORKFLOW_FUNCTIONS = ['PersistTransition', 'NotifyTeam', 'AwaitDecision', 'RecordFailure', 'ContinuePathway'];
-const API_FUNCTIONS = ['Referrals', 'Decisions', 'PatientActions', 'Queries', 'Admin', 'Team']; // TEAM: Team
+// Every Lambda function of the stack, by construct id: the four tasks of the state machine, the
+// seven API handlers, and the scheduled overdue sweep.
+const WORKFLOW_FUNCTIONS = ['EnterStage', 'ClosePathway', 'RecordFailure', 'ContinuePathway'];
+const API_FUNCTIONS = ['Referrals', 'Decisions', 'PatientActions', 'RedFlags', 'Queries', 'Admin', 'Team']; // TEAM: Team
 const ALL_FUNCTIONS = [...WORKFLOW_FUNCTIONS, ...API_FUNCTIONS, 'OverdueSweep'];
 
 let app: App;
@@ -111,7 +113,7 @@ describe('the care-pathway state machine', () => {
     expect(stateMachine.Properties.StateMachineType).toBe('STANDARD');
     const definition = definitionOf(stateMachine);
     expect(Object.keys(definition.States)).toEqual(
-      expect.arrayContaining(['EnterTriage', 'AwaitTriageDecision', 'AwaitMyelographyDecision', 'RecordPathwayFailure']),
+      expect.arrayContaining(['EnterTriage', 'RouteTriageDecision', 'EnterMyelography', 'CloseWithdrawn', 'RecordPathwayFailure']),
     );
     const substitutions = Object.keys(stateMachine.Properties.DefinitionSubstitutions as object);
     const placeholders = new Set([...JSON.stringify(definition).matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]));
@@ -128,7 +130,7 @@ describe('the care-pathway state machine', () => {
     expect(resources[logGroupId]?.Properties).toMatchObject({ KmsKeyId: expect.anything(), RetentionInDays: expect.any(Number) });
   });
 
-  it('may invoke the five workflow functions and nothing else', () => {
+  it('may invoke the four workflow functions and nothing else', () => {
     const roleId = logicalIdOf('StateMachineRole', 'AWS::IAM::Role');
     const invoked = policiesAttachedTo(roleId)
       .filter((s) => asArray(s.Action).includes('lambda:InvokeFunction'))
@@ -137,26 +139,17 @@ describe('the care-pathway state machine', () => {
     expect(new Set(invoked)).toEqual(new Set(WORKFLOW_FUNCTIONS));
   });
 
-  it('is started by intake, continued by continue-pathway, resumed by decisions, patient actions, await-decision and the sweep, and stopped only on withdrawal', () => {
+  it('is started by intake, continued by continue-pathway and the reconciler, resumed by decisions, patient actions and the sweep, and never stopped from outside', () => {
     expect(stepFunctionsActions('Referrals')).toEqual(['states:StartExecution']);
     expect(stepFunctionsActions('Decisions')).toEqual(['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess']);
-    expect(stepFunctionsActions('PatientActions')).toEqual([
-      'states:SendTaskFailure',
-      'states:SendTaskHeartbeat',
-      'states:SendTaskSuccess',
-      'states:StopExecution',
-    ]);
-    // Re-delivers a decision recorded before a crash; addressed by name to avoid a cycle.
-    expect(stepFunctionsActions('AwaitDecision')).toEqual(['states:SendTaskSuccess']);
-    // The scheduled sweep re-delivers such decisions (and withdrawals) too, stops the execution of a
-    // withdrawal whose task is gone, and starts a referral whose intake died before starting it.
-    expect(stepFunctionsActions('OverdueSweep')).toEqual(['states:SendTaskSuccess', 'states:StartExecution', 'states:StopExecution']);
+    expect(stepFunctionsActions('PatientActions')).toEqual(['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess']);
+    // The scheduled sweep re-delivers recorded hand-offs, starts a referral whose intake died before
+    // starting it, and (the reconciler) continues a pathway whose execution is gone.
+    expect([...new Set(stepFunctionsActions('OverdueSweep'))]).toEqual(['states:DescribeExecution', 'states:SendTaskSuccess', 'states:StartExecution']);
     expect(stepFunctionsActions('ContinuePathway')).toEqual(['states:DescribeExecution', 'states:StartExecution']);
-    for (const fn of ['Queries', 'Admin', 'PersistTransition', 'NotifyTeam', 'RecordFailure']) {
+    for (const fn of ['Queries', 'Admin', 'EnterStage', 'ClosePathway', 'RecordFailure']) {
       expect(stepFunctionsActions(fn), fn).toEqual([]);
     }
-    const stop = statementsOf('PatientActions').find((s) => asArray(s.Action).includes('states:StopExecution'));
-    expect(JSON.stringify(stop?.Resource)).toMatch(/:execution:CarePathwayUnderTest-care-pathway:\*"/);
     const describe = statementsOf('ContinuePathway').find((s) => asArray(s.Action).includes('states:DescribeExecution'));
     expect(JSON.stringify(describe?.Resource)).toMatch(/:execution:CarePathwayUnderTest-care-pathway:\*"/);
   });
@@ -166,7 +159,8 @@ describe('the care-pathway state machine', () => {
     // state machine ARN, with the qualifier in states:StateMachineQualifier.
     const stateMachineId = logicalIdOf('CarePathway', 'AWS::StepFunctions::StateMachine');
     for (const fn of ['Referrals', 'OverdueSweep']) {
-      const starts = statementsOf(fn).filter((s) => asArray(s.Action).includes('states:StartExecution'));
+      // (The sweep also continues pathways on their own version, as continue-pathway does; below.)
+      const starts = statementsOf(fn).filter((s) => asArray(s.Action).includes('states:StartExecution') && JSON.stringify(s.Condition ?? {}).includes('StringEquals'));
       expect(starts, fn).toHaveLength(1);
       expect(starts[0], fn).toMatchObject({
         Effect: 'Allow',
@@ -312,14 +306,14 @@ describe('access to the audit trail', () => {
     }
   });
 
-  it('the pathway table is read-only to queries, admin and notify-team', () => {
+  it('the pathway table is read-only to queries and admin', () => {
     const pathwayId = logicalIdOf('DataPathwayTable', 'AWS::DynamoDB::Table');
-    for (const fn of ['Queries', 'Admin', 'NotifyTeam']) {
+    for (const fn of ['Queries', 'Admin']) {
       const actions = actionsOn(statementsOf(fn), pathwayId);
       expect(actions, fn).toContain('dynamodb:Query');
       expect(actions.filter((a) => /Put|Update|Delete|Write/.test(a)), fn).toEqual([]);
     }
-    for (const fn of ['Referrals', 'Decisions', 'PatientActions', 'PersistTransition', 'AwaitDecision', 'RecordFailure', 'ContinuePathway', 'OverdueSweep']) {
+    for (const fn of ['Referrals', 'Decisions', 'PatientActions', 'EnterStage', 'ClosePathway', 'RecordFailure', 'ContinuePathway', 'OverdueSweep']) {
       expect(actionsOn(statementsOf(fn), pathwayId), fn).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem']));
     }
   });
@@ -388,9 +382,9 @@ describe('the functions', () => {
     }
   });
 
-  it('only notify-team, record-failure, the overdue sweep and team work may send email, from the SES identity only', () => {
+  it('only the outbox deliverers (the engine tasks, patient actions, the sweep and the red-flag report) and team work may send email, from the SES identity only', () => {
     const identityId = logicalIdOf('MailDomain', 'AWS::SES::EmailIdentity');
-    const senders = ['NotifyTeam', 'RecordFailure', 'OverdueSweep', 'Team']; // TEAM: "information received"
+    const senders = ['EnterStage', 'ClosePathway', 'RecordFailure', 'PatientActions', 'OverdueSweep', 'RedFlags', 'Team']; // TEAM: "information received"
     for (const fn of ALL_FUNCTIONS) {
       const ses = statementsOf(fn).filter((s) => asArray(s.Action).some((a) => a.startsWith('ses:')));
       if (senders.includes(fn)) {

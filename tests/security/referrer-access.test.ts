@@ -188,6 +188,8 @@ describe('the referrers row of the contract routes', () => {
       ['GET', `/metrics/throughput?from=${month}&to=${month}`],
       ['GET', `/metrics/sla?from=${month}&to=${month}`],
       ['GET', '/audit?limit=5'],
+      ['GET', `/audit/verify?patientId=${own}`],
+      ['POST', `/patients/${own}/red-flags`, { complications: ['reduced_consciousness'] }],
     ];
     const rev = (await stack.store().getPatient(own))?.rev;
     for (const [method, path, body] of refused) {

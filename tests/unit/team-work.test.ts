@@ -3,7 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../functions/domain/config.js';
 import { belongsTo, decidingGroupOf, DEFAULT_DIRECTORY, findMember, groupsOf } from '../../functions/domain/directory.js';
+import { CARE_PATHWAY, decisionStageIds, outcomesOf } from '../../functions/domain/pathway.js';
 import {
+  BOOKING_OF_STAGE,
+  INFORMATION_REQUEST,
   canMoveBooking,
   createBookingSchema,
   dateIn,
@@ -22,22 +25,29 @@ const TZ = 'America/Los_Angeles';
 const WEEKDAYS = [1, 2, 3, 4, 5];
 const member = (email: string) => findMember(DEFAULT_DIRECTORY, email)!;
 
+describe('the team-work rules name only stages of the care pathway', () => {
+  it('books only stages the pathway has, and asks for information with an outcome its stage has', () => {
+    expect(Object.keys(BOOKING_OF_STAGE).filter((s) => !decisionStageIds(CARE_PATHWAY).includes(s))).toEqual([]);
+    expect(outcomesOf(CARE_PATHWAY, INFORMATION_REQUEST.stage)).toContain(INFORMATION_REQUEST.outcome);
+  });
+});
+
 describe('who may take a pending decision', () => {
   it('is the neuroradiology team at the patient’s own site for the neuroradiology stages', () => {
-    const group = decidingGroupOf('TRIAGE', 'roseville-sacramento', DEFAULT_CONFIG);
+    const group = decidingGroupOf(CARE_PATHWAY, 'TRIAGE', 'roseville-sacramento', DEFAULT_CONFIG);
     expect(group).toEqual({ role: 'physician', team: 'neuroradiology', site: 'roseville-sacramento' });
     expect(belongsTo(member('nr1.roseville-sacramento@example.org'), group)).toBe(true);
     expect(belongsTo(member('nr1.santa-clara@example.org'), group)).toBe(false);
   });
 
   it('is the treating team at its configured site for the procedure and the neurosurgical consult', () => {
-    expect(belongsTo(member('nir1.sacramento@example.org'), decidingGroupOf('TARGETED_PATCH', 'santa-clara', DEFAULT_CONFIG))).toBe(true);
-    expect(belongsTo(member('nr1.santa-clara@example.org'), decidingGroupOf('TARGETED_PATCH', 'santa-clara', DEFAULT_CONFIG))).toBe(false);
-    expect(belongsTo(member('ns1.redwood-city@example.org'), decidingGroupOf('NEUROSURGICAL_ESCALATION', 'santa-clara', DEFAULT_CONFIG))).toBe(true);
+    expect(belongsTo(member('nir1.sacramento@example.org'), decidingGroupOf(CARE_PATHWAY, 'TARGETED_PATCH', 'santa-clara', DEFAULT_CONFIG))).toBe(true);
+    expect(belongsTo(member('nr1.santa-clara@example.org'), decidingGroupOf(CARE_PATHWAY, 'TARGETED_PATCH', 'santa-clara', DEFAULT_CONFIG))).toBe(false);
+    expect(belongsTo(member('ns1.redwood-city@example.org'), decidingGroupOf(CARE_PATHWAY, 'NEUROSURGICAL_ESCALATION', 'santa-clara', DEFAULT_CONFIG))).toBe(true);
   });
 
   it('is a coordinator for a follow-up check-in, and a coordinator’s own group is the coordinators', () => {
-    const group = decidingGroupOf('FOLLOW_UP', 'santa-clara', DEFAULT_CONFIG);
+    const group = decidingGroupOf(CARE_PATHWAY, 'FOLLOW_UP', 'santa-clara', DEFAULT_CONFIG);
     expect(belongsTo(member('coordinator.two@example.org'), group)).toBe(true);
     expect(groupsOf(member('coordinator@example.org'))).toEqual([group]);
   });
