@@ -128,7 +128,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     AWS_REGION: REGION,
     AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
     AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: urls.dynamodb,
+    // LOCAL_DYNAMODB_ENDPOINT: the handlers reach DynamoDB through another address (a test's proxy
+    // that cuts the traffic to simulate an outage).
+    AWS_ENDPOINT_URL_DYNAMODB: process.env.LOCAL_DYNAMODB_ENDPOINT ?? urls.dynamodb,
     AWS_ENDPOINT_URL_SES: urls.ses,
     AWS_ENDPOINT_URL_SFN: urls.sfn,
     PATHWAY_TABLE_NAME: 'csf-pathway',

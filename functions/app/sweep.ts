@@ -45,7 +45,7 @@ export async function sweepOverdue(deps: Deps): Promise<SweepResult> {
       cursor = page.nextToken ?? undefined;
     } while (cursor);
   }
-  const { redelivered, repaired } = await reconcile(deps);
+  const { redelivered, repaired } = await reconcile(deps, deps.config.reconciler.afterSeconds * 1000);
   const restarted = await startStalledReferrals(deps, now);
   return { checked, reminders, escalations, redelivered, restarted, repaired };
 }

@@ -36,6 +36,8 @@ export const pathwayConfigSchema = z.strictObject({
     maxStepsPerExecution: z.number().int().min(1),
     maxExecutionDays: z.number().positive(),
   }),
+  /** The reconciler (in the sweep) repairs engine work outstanding for longer than this. */
+  reconciler: z.strictObject({ afterSeconds: z.number().min(0) }),
   thresholds: z.strictObject({
     /** R4: negative myelograms before multidisciplinary review (domain default 3). */
     negativeStudiesBeforeReview: z.number().int().min(1).max(10),
@@ -83,6 +85,7 @@ export const DEFAULT_CONFIG: PathwayConfig = {
   overdue: { reminderAfterDays: 0, escalateAfterDays: 3 },
   // About 10 history events per step: 1,000 steps stay far below 25,000 events.
   executionLimits: { maxStepsPerExecution: 1000, maxExecutionDays: 300 },
+  reconciler: { afterSeconds: 30 },
   thresholds: {
     negativeStudiesBeforeReview: 3,
     failedProceduresBeforeNeurosurgery: 2,

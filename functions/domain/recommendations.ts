@@ -466,9 +466,11 @@ function treatmentPlanning(history: ClinicalHistory, thresholds: Thresholds): Dr
 
   // R7: a day-1 contact is a safety check; it does not judge the procedure.
   const dayOne = latest?.visit === 'day1' && (latest.outcome === 'unchanged' || latest.outcome === 'worse');
-  const dayOneNote = dayOne ? ' The day-1 contact is a safety check, not a response assessment (R7): it does not count as a failed procedure; response is judged at about one week.' : '';
+  const month3 = month3Response(history, thresholds, details);
+  const dayOneNote =
+    (dayOne ? ' The day-1 contact is a safety check, not a response assessment (R7): it does not count as a failed procedure; response is judged at about one week.' : '') + month3.text;
   const dayOneFlag = dayOne ? ['day1_not_a_response_assessment'] : [];
-  const withR7 = (ids: string[]) => (dayOne && !ids.includes('R7') ? [...ids, 'R7'] : ids);
+  const withR7 = (ids: string[]) => ((dayOne || month3.text) && !ids.includes('R7') ? [...ids, 'R7'] : ids);
 
   if (negatives >= thresholds.negativeStudiesBeforeReview) {
     return {
@@ -649,6 +651,28 @@ function neurosurgicalEscalation(history: ClinicalHistory, thresholds: Threshold
   };
 }
 
+/**
+ * R7 at month 3, for the procedure last performed: which measure judged the response and
+ * whether it reached the minimum. Adds what it found to `details`; the text says which measure.
+ */
+function month3Response(history: ClinicalHistory, thresholds: Thresholds, details: Record<string, string | number | boolean>): { text: string; failure: boolean } {
+  const month3 = followUpsSinceLastProcedure(history).findLast((f) => f.visit === 'month3');
+  if (month3 === undefined) return { text: '', failure: false };
+  if (month3.brainMriBernScore !== undefined) details.month3BernScore = month3.brainMriBernScore;
+  const r = responseImprovement(history, month3);
+  if (r === undefined) return { text: '', failure: false };
+  const pct = Math.round(r.improvement * 100);
+  const failure = r.improvement < thresholds.responseImprovementMin;
+  details.responseMeasure = r.measure;
+  details.responseImprovementPct = pct;
+  details.responseFailure = failure;
+  const by = r.measure === 'headache_days' ? 'headache days per month' : 'HIT-6 change from baseline (over the span above its floor of 36)';
+  return {
+    text: ` Month 3 improvement by ${by}: ${pct} %${failure ? `, below ${Math.round(thresholds.responseImprovementMin * 100)} %: it counts as a failed procedure (R7).` : '.'}`,
+    failure,
+  };
+}
+
 const VISIT_ACTION: Record<FollowUpVisit, { rules: string[]; text: string; headline: string }> = {
   day1: { rules: ['R9'], headline: 'Day 1 phone contact', text: 'Day 1 phone contact after the procedure: a safety check, not a response assessment' },
   week1: { rules: ['R7', 'R9'], headline: 'Week 1 response check', text: 'Week 1 response check: judge the response to the procedure' },
@@ -658,7 +682,6 @@ const VISIT_ACTION: Record<FollowUpVisit, { rules: string[]; text: string; headl
 
 function followUp(history: ClinicalHistory, schedule: readonly FollowUpVisit[], thresholds: Thresholds): Draft {
   const visit = nextFollowUpVisit(history, schedule) ?? schedule.at(-1) ?? 'month12';
-  const since = followUpsSinceLastProcedure(history);
   const rebound = standingRebound(history) !== undefined;
   const lastProcedure: ProcedureRecord | undefined = history.procedures.at(-1);
   const afterCvf = lastProcedure !== undefined && CVF_TREATMENTS.has(lastProcedure.procedure);
@@ -682,21 +705,7 @@ function followUp(history: ClinicalHistory, schedule: readonly FollowUpVisit[], 
   if (rebound) details.doNotRepatch = true;
   if (screen) details.reboundScreening = true;
 
-  // R7 at month 3: which measure judged the response, and whether it reached the minimum.
-  const month3 = since.findLast((f) => f.visit === 'month3');
-  let response = '';
-  if (month3 !== undefined) {
-    const r = responseImprovement(history, month3);
-    if (r !== undefined) {
-      const pct = Math.round(r.improvement * 100);
-      details.responseMeasure = r.measure;
-      details.responseImprovementPct = pct;
-      details.responseFailure = r.improvement < thresholds.responseImprovementMin;
-      const by = r.measure === 'headache_days' ? 'headache days per month' : 'HIT-6 change from baseline (over the span above its floor of 36)';
-      response = ` Month 3 improvement by ${by}: ${pct} %${r.improvement < thresholds.responseImprovementMin ? `, below ${Math.round(thresholds.responseImprovementMin * 100)} %: it counts as a failed procedure (R7).` : '.'}`;
-    }
-    if (month3.brainMriBernScore !== undefined) details.month3BernScore = month3.brainMriBernScore;
-  }
+  const { text: response } = month3Response(history, thresholds, details);
 
   const ruleIds = [...action.rules, 'R10', ...(rebound || screen ? ['R8'] : []), ...(response && !action.rules.includes('R7') ? ['R7'] : [])];
   const flags = [...(rebound ? ['rebound_intracranial_hypertension'] : []), ...(screen ? ['rebound_screening_due'] : [])];

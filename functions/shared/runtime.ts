@@ -1,11 +1,12 @@
-// Wires the real adapters from the environment, once per Lambda container, each on first use:
-// a handler that never sends mail never loads the SES client (module init and cold starts pay
-// only for what the handler calls). Locally the same clients reach the local servers through
+// Wires the real adapters from the environment, once per Lambda container. A handler that never
+// sends mail never loads the SES client, one that never resumes an execution never loads Step
+// Functions': their SDK modules are imported on first use. Locally the same clients reach the local servers through
 // the SDK's AWS_ENDPOINT_URL_<SERVICE> variables.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadConfig, type PathwayConfig } from '../domain/config.js';
 import { activePathway } from '../domain/active-pathway.js';
 import type { PathwayDefinition } from '../domain/pathway.js';
-import type { PathwayStore, StoreTables } from '../store/pathway-store.js';
+import { PathwayStore, type StoreTables } from '../store/pathway-store.js';
 import { systemClock, ulidIds, type Clock, type Ids } from './clock.js';
 import type { Mailer } from './mailer.js';
 import type { WorkflowEngine } from './workflow-engine.js';
@@ -49,9 +50,10 @@ async function build(): Promise<Deps> {
   const config = loadConfig(process.env, pathway.stages.map((s) => s.id));
   const clock = systemClock;
   const ids = ulidIds;
-  const [{ DynamoDBClient }, { PathwayStore: Store }] = await Promise.all([import('@aws-sdk/client-dynamodb'), import('../store/pathway-store.js')]);
+  // Every handler reads or writes the record: DynamoDB is loaded with the module; SES and Step
+  // Functions only by the handlers that call them, on first use.
   const tables: StoreTables = { pathway: required('PATHWAY_TABLE_NAME'), audit: required('AUDIT_TABLE_NAME') };
-  const store = new Store(new DynamoDBClient({}), tables, clock, ids);
+  const store = new PathwayStore(new DynamoDBClient({}), tables, clock, ids);
   const mailer = lazyMailer(config.mailFrom);
   const engine = lazyEngine();
   return {
@@ -72,7 +74,7 @@ async function build(): Promise<Deps> {
 function lazyAssigneeRecipients(tables: StoreTables, clock: Clock, ids: Ids): AssigneeRecipients {
   let real: Promise<AssigneeRecipients> | undefined;
   const get = () =>
-    (real ??= Promise.all([import('@aws-sdk/client-dynamodb'), import('../store/team-store.js'), import('../app/team-work.js')]).then(([{ DynamoDBClient }, { TeamStore }, { recipientsOverride }]) => {
+    (real ??= Promise.all([import('../store/team-store.js'), import('../app/team-work.js')]).then(([{ TeamStore }, { recipientsOverride }]) => {
       const team = new TeamStore(new DynamoDBClient({}), tables, clock, ids);
       return (patientId: string, stage: string, pendingDecisionId: string) => recipientsOverride(team, patientId, stage, pendingDecisionId);
     }));

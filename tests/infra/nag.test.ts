@@ -57,8 +57,7 @@ describe('cdk-nag', () => {
   it('the dead-letter-queue acknowledgement says how each function is invoked: synchronously, or by the schedule', () => {
     const dlq = acknowledgements().filter((a) => a.id.replace(/^annotation::/i, '') === 'HIPAA.Security-LambdaDLQ');
     const byFunction = new Map(dlq.map((a) => [a.path.split('/')[1] ?? '', a.reason]));
-    // The twelve pathway functions (four engine tasks, seven API handlers with TEAM's Team, the
-    // sweep), and CDK's deploy-time helper that uploads the dashboard.
+    // The twelve pathway functions (eleven, and TEAM's Team), and CDK's deploy-time helper that uploads the dashboard.
     expect(byFunction.size).toBe(13);
     for (const [fn, reason] of byFunction) {
       // The sweep is the one function invoked asynchronously (EventBridge); the rest answer their caller.

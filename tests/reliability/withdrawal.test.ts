@@ -3,13 +3,16 @@
 // Step Functions refuses the call), something must hand it over later, or the execution waits
 // forever on a withdrawn patient and the team is never told.
 //
-// The withdrawal is kept on the record as the answer to deliver while a task token exists, and the
-// start-up redelivery and the sweep hand it over (or stop the execution when its task is gone).
+// The withdrawal is kept on the record as the hand-off to deliver (its announcement queued in the
+// same write), and the start-up reconciliation and the sweep hand it over.
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withdrawPatient } from '../../functions/app/patient-actions.js';
+import { DEFAULT_CONFIG } from '../../functions/domain/config.js';
+import { CARE_PATHWAY } from '../../functions/domain/pathway.js';
 import { systemClock, ulidIds } from '../../functions/shared/clock.js';
 import type { Deps } from '../../functions/shared/runtime.js';
+import { StepFunctionsEngine } from '../../functions/shared/sfn-engine.js';
 import { LocalStackUnderTest } from '../support/local-stack.js';
 
 let stack: LocalStackUnderTest;
@@ -31,7 +34,7 @@ describe('a withdrawal the engine never heard of', () => {
     // POST /withdraw's own code, with Step Functions out of reach after the write (as when the
     // process dies right after committing it).
     const unreachable = new SFNClient({ ...local, endpoint: 'http://127.0.0.1:9', maxAttempts: 1 });
-    const deps = { store: stack.store(), sfn: unreachable, clock: systemClock, ids: ulidIds } as unknown as Deps;
+    const deps = { store: stack.store(), engine: new StepFunctionsEngine(unreachable), clock: systemClock, ids: ulidIds, pathway: CARE_PATHWAY, config: DEFAULT_CONFIG } as unknown as Deps;
     const res = await withdrawPatient(deps, { sub: 'c-1', email: 'coordinator@example.org', roles: ['coordinator'] }, patientId, { reason: 'Moved away' });
     expect(res.status).toBe(202);
     unreachable.destroy();
@@ -58,7 +61,9 @@ describe('a referral whose pathway never started', () => {
     const unreachable = new SFNClient({ ...local, endpoint: 'http://127.0.0.1:9', maxAttempts: 1 });
     const deps = {
       store: stack.store(),
-      sfn: unreachable,
+      engine: new StepFunctionsEngine(unreachable),
+      pathway: CARE_PATHWAY,
+      config: DEFAULT_CONFIG,
       clock: systemClock,
       ids: ulidIds,
       stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:CarePathway-v1',

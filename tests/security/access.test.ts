@@ -304,7 +304,10 @@ describe('reads of patient records', () => {
     expect((await call({ token: null }, 'GET', `/patients/${id}`)).status).toBe(401);
     const audit = await call('administrator', 'GET', `/audit?patientId=${id}`);
     expect(audit.status).toBe(200);
-    const views = (audit.json as { items: { action: string; at: string; actor: Record<string, string>; patientId: string }[] }).items.filter((e) => e.action === 'record_viewed');
+    const views = (audit.json as { items: { action: string; at: string; actor: Record<string, string>; patientId: string }[] }).items
+      .filter((e) => e.action === 'record_viewed')
+      // The audit trail lists newest first; read in the order they happened.
+      .reverse();
     expect(views.map((v) => v.actor)).toEqual([
       { sub: 'reader-sub-1', email: 'dr.reader@example.org', role: 'physician' },
       { sub: 'desk-sub-1', email: 'desk@example.org', role: 'coordinator' },

@@ -146,7 +146,10 @@ export class LocalStackUnderTest {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
+      if (child.exitCode === null) {
+        // Too slow to stop (a loaded machine): kill it, and the DynamoDB Local child it would have stopped.
+        await this.kill9WithDatabase();
+      }
     }
     this.storeInstance = undefined;
     if (!options.keepData) rmSync(this.dataDir, { recursive: true, force: true });

@@ -340,6 +340,17 @@ describe('R7 at month 3: less than 50 % improvement counts as failure, by a name
     expect(r.rationale).toContain('headache days per month');
   });
 
+  it('says at treatment planning which measure judged the month-3 response', () => {
+    const treated = record([triage('present'), found([leak('ventral_dural_tear', 'T7-T8', 'ventral')]), patch('targeted_ebp_ct', ['T7-T8'])], base({ headacheDaysPerMonthBaseline: 20 }));
+    const course = record([checkIn('day1', 'improved'), checkIn('week1', 'improved'), checkIn('month3', 'unchanged', { headacheDaysPerMonth: 18 })], treated);
+
+    const r = recommend('TREATMENT_PLANNING', course, T);
+
+    expect(r.details).toMatchObject({ responseMeasure: 'headache_days', responseImprovementPct: 10, responseFailure: true });
+    expect(r.rationale).toContain('Month 3 improvement by headache days per month: 10 %');
+    expect(r.ruleIds).toContain('R7');
+  });
+
   it('uses the HIT-6 change from baseline when headache days are not recorded', () => {
     const course = record([checkIn('day1', 'improved'), checkIn('week1', 'improved'), checkIn('month3', 'improved', { hit6: 50 })], ventralTreated());
 

@@ -4,7 +4,13 @@
 import type { DecisionStage, Role } from '../../functions/domain/vocabulary.js';
 import type { Awaiting, AwaitingTeam, PatientListItem, TimelineEvent } from './api-types.js';
 import { label } from './labels.js';
-import type { Session } from './session.js';
+
+/** The part of the session that decides what a user may decide (see session.ts). */
+export interface Decider {
+  readonly role: Role;
+  readonly site?: string;
+  readonly team?: 'neuroradiology' | 'neurointerventional' | 'neurosurgery';
+}
 
 export interface WaitingOn {
   readonly stage: DecisionStage;
@@ -60,7 +66,7 @@ export function waitingOnText(w: WaitingOn): string {
  * a physician the stages of their team, and for neuroradiology those of their site. A physician
  * whose token names no team or site is a program physician and may decide every clinical stage.
  */
-export function mayDecide(session: Session, w: WaitingOn): boolean {
+export function mayDecide(session: Decider, w: WaitingOn): boolean {
   if (w.team === 'coordinators') return session.role === 'coordinator' || session.role === 'physician';
   if (session.role !== 'physician') return false;
   // A triage waiting on the referring doctor is still decided by the site's neuroradiologists.
@@ -72,7 +78,7 @@ export function mayDecide(session: Session, w: WaitingOn): boolean {
 }
 
 /** "Waiting on me": cases whose next move is the user's (not those waiting on a referring doctor). */
-export function isWaitingOnMe(session: Session, w: WaitingOn): boolean {
+export function isWaitingOnMe(session: Decider, w: WaitingOn): boolean {
   if (w.team === 'referrer') return false;
   if (w.team === 'coordinators') return session.role === 'coordinator';
   return mayDecide(session, w);
