@@ -2,7 +2,9 @@
 // engine's checkpoint names the step it waits on (the waiting task's payload carries `patientId`
 // and `step`); the patient record names the last step it applied (`lastStep`). They agree unless
 // one of them lost a write; the stack says so plainly instead of waiting on a step the record
-// never reached. (The DynamoDB journal is what keeps the record from losing acknowledged writes.)
+// never reached. Only waits whose task has run count: a wait not yet submitted re-invokes its task
+// after the restart, and that task is what moves the record to the step (the first stage's Enter).
+// (The DynamoDB journal is what keeps the record from losing acknowledged writes.)
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { join } from 'node:path';
@@ -23,7 +25,7 @@ export async function checkWaitingCheckpoints(sfnDataDir: string, pathwayTable: 
   const journal = new ExecutionJournal(join(sfnDataDir, 'executions'));
   const waits = journal
     .load()
-    .filter((rec) => rec.status === 'RUNNING' && rec.waiting)
+    .filter((rec) => rec.status === 'RUNNING' && rec.waiting?.submitted === true)
     .map((rec) => rec.waiting?.payload as { patientId?: unknown; step?: unknown } | null)
     .filter((p): p is { patientId: string; step: number } => typeof p?.patientId === 'string' && typeof p.step === 'number');
   const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}));

@@ -166,12 +166,15 @@ export function exitCounters(p: PatientRecord, now: Date): CounterIncrement[] {
   const heldNow = p.status === 'on_hold' && p.hold ? Math.max(0, now.getTime() - Date.parse(p.hold.since)) / DAY_MS : 0;
   const patientHeld = (p.patientHoldDaysInStage ?? 0) + (p.hold && PATIENT_DRIVEN_HOLDS.includes(p.hold.reason) ? heldNow : 0);
   const elapsed = Math.max(0, (now.getTime() - Date.parse(p.stageEnteredAt)) / DAY_MS);
+  const clockDays = elapsed - p.holdDaysInStage - heldNow;
   const add: Record<string, number> = {
     exited: 1,
-    [`d${bucket(elapsed - p.holdDaysInStage - heldNow)}`]: 1,
+    [`d${bucket(clockDays)}`]: 1,
     [`pd${bucket(elapsed - patientHeld)}`]: 1,
     [`hd${bucket(patientHeld)}`]: 1,
   };
+  // Time in stage under a day is counted in whole hours too, so the report can say "5 h", not "0 d".
+  if (clockDays < 1) add[`h${Math.floor(Math.max(0, clockDays) * 24)}`] = 1;
   if (p.pendingDecision && p.decidedAt) add[p.decidedAt <= p.pendingDecision.dueAt ? 'withinSla' : 'lateSla'] = 1;
   return [{ month: monthOf(now.toISOString()), item: { kind: 'stage', stage: p.stage }, add }];
 }

@@ -45,14 +45,12 @@ const found = (text: string) => MARKERS.filter((m) => text.toLowerCase().include
 beforeAll(async () => {
   stack = await LocalStackUnderTest.start({
     LOCAL_FAULTS: JSON.stringify([
-      // The first referral's announcement is refused by SES: notification_failed and an alert.
-      { function: 'notify-team', error: 'MailRejectedError', match: { event: 'referral_received' }, times: 1 },
-      // Transient trouble everywhere (retried, logged).
-      { function: 'notify-team', error: 'MailThrottledError', probability: 0.2 },
-      { function: 'persist-transition', error: 'TransientError', probability: 0.2 },
-      { function: 'await-decision', error: 'TransientError', probability: 0.2 },
-      // Escalation to neurosurgery cannot be persisted: the pathway fails and admins are alerted.
-      { function: 'persist-transition', error: 'CorruptRecordError', match: { to: { stage: 'NEUROSURGICAL_ESCALATION' } } },
+      // Transient trouble in every engine task (retried, logged). An email SES refuses for good is
+      // covered without servers (tests/unit/engine.test.ts): the engine sends mail inside its tasks.
+      { function: 'enter-stage', error: 'TransientError', probability: 0.2 },
+      { function: 'close-pathway', error: 'TransientError', probability: 0.2 },
+      // Entering neurosurgery cannot be persisted: the pathway fails and admins are alerted.
+      { function: 'enter-stage', error: 'CorruptRecordError', match: { stage: 'NEUROSURGICAL_ESCALATION' } },
     ]),
   });
   const api = async (role: 'coordinator' | 'physician' | 'administrator', method: string, path: string, body?: unknown) => {
