@@ -1,9 +1,12 @@
 // The pure rules of the team's work: who may take a decision, note correction windows, booking
 // statuses, and time in the program's zone (working days, DST).
 import { describe, expect, it } from 'vitest';
+import { toAssignee } from '../../functions/app/outbox.js';
 import { DEFAULT_CONFIG } from '../../functions/domain/config.js';
 import { belongsTo, decidingGroupOf, DEFAULT_DIRECTORY, findMember, groupsOf } from '../../functions/domain/directory.js';
+import { emailsFor } from '../../functions/domain/notifications.js';
 import { CARE_PATHWAY, decisionStageIds, outcomesOf } from '../../functions/domain/pathway.js';
+import type { PatientRecord } from '../../functions/domain/record.js';
 import {
   BOOKING_OF_STAGE,
   INFORMATION_REQUEST,
@@ -20,6 +23,7 @@ import {
   reminderDates,
   weekOf,
 } from '../../functions/domain/team-work.js';
+import type { Deps } from '../../functions/shared/runtime.js';
 
 const TZ = 'America/Los_Angeles';
 const WEEKDAYS = [1, 2, 3, 4, 5];
@@ -121,5 +125,26 @@ describe('configuration and the referrer’s next step', () => {
     expect(nextStepFor({ stage: 'TRIAGE', status: 'active', pendingStage: 'TRIAGE', informationRequested: true })).toMatch(/asked you/);
     expect(nextStepFor({ stage: 'MYELOGRAPHY', status: 'active', pendingStage: 'MYELOGRAPHY', informationRequested: false })).toMatch(/Myelography/);
     expect(nextStepFor({ stage: 'FOLLOW_UP', status: 'completed', pendingStage: null, informationRequested: false })).toMatch(/complete/);
+  });
+});
+
+describe('who hears about the decision pending now', () => {
+  const subject = { patientId: 'p1', caseRef: 'CSF-2026-000001', site: 'santa-clara', referringPhysicianEmail: 'referrer@example.org' };
+  const emails = emailsFor(CARE_PATHWAY, { kind: 'stage_entered', stage: 'TRIAGE', dueAt: '2026-12-10T00:00:00.000Z' }, subject, DEFAULT_CONFIG);
+  const waiting = { patientId: 'p1', pendingDecision: { id: 'decision-1', stage: 'TRIAGE' }, decidedAt: null } as unknown as PatientRecord;
+  const depsWith = (assigneeRecipients: Deps['assigneeRecipients']) => ({ assigneeRecipients }) as unknown as Deps;
+
+  it('is its assignee instead of the team, and everyone else as before', async () => {
+    const asked: string[] = [];
+    const routed = await toAssignee(depsWith(async (_p, stage, id) => (asked.push(`${stage}/${id}`), ['nr2.santa-clara@example.org'])), waiting, 'TRIAGE', emails);
+    expect(asked).toEqual(['TRIAGE/decision-1']);
+    expect(routed.filter((e) => e.audience === 'team').map((e) => e.to)).toEqual([['nr2.santa-clara@example.org']]);
+    expect(routed.filter((e) => e.audience !== 'team')).toEqual(emails.filter((e) => e.audience !== 'team'));
+  });
+
+  it('is the team when nobody is assigned, the decision was taken, or the assignment cannot be read', async () => {
+    expect(await toAssignee(depsWith(async () => null), waiting, 'TRIAGE', emails)).toEqual(emails);
+    expect(await toAssignee(depsWith(async () => ['x@example.org']), { ...waiting, decidedAt: '2026-12-03T00:00:00.000Z' }, 'TRIAGE', emails)).toEqual(emails);
+    expect(await toAssignee(depsWith(async () => Promise.reject(new Error('table away'))), waiting, 'TRIAGE', emails)).toEqual(emails);
   });
 });
