@@ -2,13 +2,13 @@
 import { getAudit, getThroughput } from '../app/queries.js';
 import { getSlaReport } from '../app/sla-report.js';
 import { callerOf, httpHandler, queryOf } from '../shared/http.js';
-import { verifyPatientAudit } from './audit-verify.js';
+import { verifyPatientAudit } from '../app/audit-verify.js';
 import { runtimeDeps } from '../shared/runtime.js';
 
 export const handler = httpHandler(async (event) => {
   const caller = callerOf(event);
   if (event.rawPath.endsWith('/metrics/throughput')) return getThroughput(await runtimeDeps(), caller, queryOf(event));
-  if (event.rawPath.endsWith('/audit/verify')) return verifyPatientAudit(caller, queryOf(event));
+  if (event.rawPath.endsWith('/audit/verify')) return verifyPatientAudit(await runtimeDeps(), caller, queryOf(event));
   if (event.rawPath.endsWith('/metrics/sla')) return getSlaReport(await runtimeDeps(), caller, queryOf(event));
   return getAudit(await runtimeDeps(), caller, queryOf(event));
 });

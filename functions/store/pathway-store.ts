@@ -164,7 +164,12 @@ export class PathwayStore {
   }
 
   async patientTimeline(patientId: string): Promise<AuditEvent[]> {
-    const out: AuditEvent[] = [];
+    return (await this.auditItems(patientId)).map(auditFromItem);
+  }
+
+  /** A patient's audit items exactly as stored (hash links included), in trail order. */
+  async auditItems(patientId: string): Promise<Item[]> {
+    const out: Item[] = [];
     let start: Item | undefined;
     do {
       const page = await this.doc.send(
@@ -175,7 +180,7 @@ export class PathwayStore {
           ExclusiveStartKey: start,
         }),
       );
-      for (const item of page.Items ?? []) out.push(auditFromItem(item));
+      out.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
     } while (start);
     return out;
