@@ -38,6 +38,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { DEFAULT_CONFIG, pathwayConfigSchema, type PathwayConfig } from '../functions/domain/config.js';
+import { TEAM_ROUTE_KEYS } from '../functions/api/team-routes.js'; // TEAM
 import { DashboardHosting } from './dashboard-hosting.js';
 import { DataStores } from './data-stores.js';
 import { nagResource } from './nag-finding.js';
@@ -74,6 +75,11 @@ export const API_ROUTES = [
   { method: HttpMethod.GET, path: '/metrics/sla', handler: 'admin' },
   { method: HttpMethod.GET, path: '/audit', handler: 'admin' },
   { method: HttpMethod.GET, path: '/audit/verify', handler: 'admin' },
+  // TEAM: the team-work routes, all served by functions/api/team.ts.
+  ...TEAM_ROUTE_KEYS.map((key) => {
+    const [method, routePath] = key.split(' ') as [keyof typeof HttpMethod, string];
+    return { method: HttpMethod[method], path: routePath, handler: 'team' as const };
+  }),
 ] as const;
 
 /**
@@ -186,6 +192,7 @@ export class CarePathwayStack extends Stack {
       redFlags: fn('RedFlags', 'functions/api/red-flags.ts', 5),
       queries: fn('Queries', 'functions/api/queries.ts', 20),
       admin: fn('Admin', 'functions/api/admin.ts', 5),
+      team: fn('Team', 'functions/api/team.ts', 10), // TEAM: owners, bookings, notes, referrers' view
     };
     this.functions = { ...workflow, ...api, overdueSweep };
 
@@ -194,6 +201,7 @@ export class CarePathwayStack extends Stack {
       api.referrals,
       api.decisions,
       api.patientActions,
+      api.team, // TEAM
       workflow.enterStage,
       workflow.closePathway,
       api.redFlags,
@@ -210,7 +218,8 @@ export class CarePathwayStack extends Stack {
     for (const f of Object.values(this.functions)) {
       this.data.grantAuditAppend(f.function);
     }
-    for (const f of [api.queries, api.admin]) {
+    // TEAM: the team handler reads a patient's timeline (the referrer's view, requests for information).
+    for (const f of [api.queries, api.admin, api.team]) {
       this.data.grantAuditRead(f.function);
     }
 
@@ -218,8 +227,8 @@ export class CarePathwayStack extends Stack {
     const mailIdentity = new EmailIdentity(this, 'MailDomain', { identity: Identity.domain(mailDomain) });
     // The outbox is delivered by the engine's tasks, by a resume (a stage announced after a hold)
     // and by the sweep (what a crash left undelivered); the red-flag report emails the team and site
-    // lead at once (R11).
-    for (const f of [workflow.enterStage, workflow.closePathway, workflow.recordFailure, api.patientActions, overdueSweep, api.redFlags]) {
+    // lead at once (R11). TEAM: team work emails "information received".
+    for (const f of [workflow.enterStage, workflow.closePathway, workflow.recordFailure, api.patientActions, overdueSweep, api.redFlags, api.team]) {
       Grant.addToPrincipal({
         grantee: f.function,
         actions: ['ses:SendEmail', 'ses:SendRawEmail'],
@@ -337,7 +346,10 @@ export class CarePathwayStack extends Stack {
       autoVerify: { email: true },
       standardAttributes: { email: { required: true, mutable: true } },
       // The neuroradiology site a user works at; set by administrators only (see writeAttributes).
-      customAttributes: { site: new StringAttribute({ minLen: 1, maxLen: 64, mutable: true }) },
+      customAttributes: {
+        site: new StringAttribute({ minLen: 1, maxLen: 64, mutable: true }),
+        team: new StringAttribute({ minLen: 1, maxLen: 64, mutable: true }), // TEAM: a physician's specialty team
+      },
       mfa: Mfa.REQUIRED,
       mfaSecondFactor: { otp: true, sms: false },
       passwordPolicy: {
@@ -358,9 +370,13 @@ export class CarePathwayStack extends Stack {
       ['Coordinators', 'coordinators'],
       ['Physicians', 'physicians'],
       ['Administrators', 'administrators'],
+      ['Referrers', 'referrers'], // TEAM: referring doctors
     ] as const) {
       this.userPool.addGroup(groupId, { groupName });
     }
+    // TEAM: the clinician directory of the team handler is the pool's groups and attributes.
+    api.team.function.addEnvironment('TEAM_DIRECTORY_USER_POOL_ID', this.userPool.userPoolId);
+    Grant.addToPrincipal({ grantee: api.team.function, actions: ['cognito-idp:ListUsersInGroup'], resourceArns: [this.userPool.userPoolArn] });
     // The hosted UI, where the dashboard sends users to sign in (authorization code with PKCE).
     const authDomain = this.userPool.addDomain('HostedUiDomain', {
       cognitoDomain: { domainPrefix: contextString(this, 'authDomainPrefix', 'csf-leak-pathway-example') },
@@ -400,7 +416,7 @@ export class CarePathwayStack extends Stack {
       refreshTokenValidity: Duration.hours(12),
       readAttributes: new ClientAttributes()
         .withStandardAttributes({ email: true, emailVerified: true, givenName: true, familyName: true })
-        .withCustomAttributes('site'),
+        .withCustomAttributes('site', 'team'),
       // Users may not change their own email or site: both drive routing and authorisation.
       writeAttributes: new ClientAttributes().withStandardAttributes({ givenName: true, familyName: true }),
     });
@@ -417,7 +433,7 @@ export class CarePathwayStack extends Stack {
       defaultAuthorizer: authorizer,
       corsPreflight: {
         allowOrigins: [config.appBaseUrl.replace(/\/$/, ''), this.dashboard.url],
-        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST],
+        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.DELETE], // TEAM: PUT, DELETE
         allowHeaders: ['authorization', 'content-type'],
         maxAge: Duration.hours(1),
       },

@@ -39,6 +39,8 @@ export interface TokenRequest {
   readonly role: Role;
   readonly email?: string;
   readonly site?: string;
+  /** TEAM: custom:team (neuroradiology, neurointerventional, neurosurgery) for physicians. */
+  readonly team?: string;
   readonly sub?: string;
   readonly expiresIn?: string;
 }
@@ -46,7 +48,7 @@ export interface TokenRequest {
 export async function issueToken(dataDir: string, req: TokenRequest): Promise<string> {
   const key = await loadKeyFile(dataDir);
   const email = req.email ?? `${req.role}@example.org`;
-  const claims: JWTPayload = { email, 'cognito:groups': [GROUP_OF_ROLE[req.role]], token_use: 'id', ...(req.site ? { 'custom:site': req.site } : {}) };
+  const claims: JWTPayload = { email, 'cognito:groups': [GROUP_OF_ROLE[req.role]], token_use: 'id', ...(req.site ? { 'custom:site': req.site } : {}), ...(req.team ? { 'custom:team': req.team } : {}) };
   return new SignJWT(claims)
     .setProtectedHeader({ alg: ALG, kid: key.kid, typ: 'JWT' })
     .setSubject(req.sub ?? `local-${req.role}-${email}`)

@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dashboardFallback, WEB_DIST_DIR } from '../web/server/dashboard.js';
+import { TEAM_ROUTE_KEYS } from '../functions/api/team-routes.js'; // TEAM
 import { issueToken, localVerifier } from './auth.js';
 import { startApiServer, type Route } from './api-server.js';
 import { ensureTables, startDynamoLocal } from './dynamodb.js';
@@ -75,6 +76,12 @@ export const API_ROUTES: readonly Route[] = [
   { method: 'GET', path: '/audit', handler: lazy(() => import('../functions/api/admin.js')) },
   { method: 'GET', path: '/audit/verify', handler: lazy(() => import('../functions/api/admin.js')) },
 ];
+
+/** TEAM: the team-work routes (functions/api/team.ts), served beside the contract's. */
+export const TEAM_API_ROUTES: readonly Route[] = TEAM_ROUTE_KEYS.map((key) => {
+  const [method, path] = key.split(' ') as [Route['method'], string];
+  return { method, path, handler: lazy(() => import('../functions/api/team.js')) };
+});
 
 /** The ASL with each ${Placeholder} replaced by a local Lambda ARN, as CDK substitutes real ones. */
 export function localDefinition(asl: string): string {
@@ -146,7 +153,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     // hosted UI; this endpoint is never deployed).
     const fallback = dashboardFallback({ distDir: WEB_DIST_DIR, signIn: (req) => issueToken(s.dataDir, req) });
     const checks = localDependencyChecks(urls);
-    const api: Server = await startApiServer({ host: s.host, port: s.apiPort, routes: API_ROUTES, verify, isReady: () => ready, fallback, health: () => checkHealth(checks) });
+    const api: Server = await startApiServer({ host: s.host, port: s.apiPort, routes: [...API_ROUTES, ...TEAM_API_ROUTES], verify, isReady: () => ready, fallback, health: () => checkHealth(checks) });
     stops.push(() => new Promise<void>((r) => { api.closeAllConnections(); api.close(() => r()); }));
 
     const dynamo = await startDynamoLocal(s.dataDir, s.host, s.dynamodbPort, opts.dynamodbRestartDelayMs === undefined ? {} : { restartDelayMs: opts.dynamodbRestartDelayMs });

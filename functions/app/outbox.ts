@@ -4,7 +4,7 @@
 // send and the record sends that transition's emails again: the only duplicates the policy
 // allows. A failed send never blocks care: it is recorded
 // (notification_failed) and the entry stays queued for the sweep.
-import { emailsFor } from '../domain/notifications.js';
+import { emailsFor, type Email } from '../domain/notifications.js';
 import { deliverable, markDelivered, SYSTEM_ACTOR, type PatientRecord, type QueuedNotification } from '../domain/record.js';
 import { MailRejectedError } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
@@ -46,7 +46,7 @@ export async function deliverOutbox(deps: Deps, patientId: string, also?: (p: Pa
   const subject = { patientId: first.patientId, caseRef: first.caseRef, site: first.site, referringPhysicianEmail: first.referringPhysician.email };
   outer: for (const q of queued) {
     const already = first.notified.step === q.step ? new Set(first.notified.templates) : new Set<string>();
-    for (const email of emailsFor(deps.pathway, q.event, subject, deps.config)) {
+    for (const email of await toAssignee(deps, first, 'stage' in q.event ? q.event.stage : first.stage, emailsFor(deps.pathway, q.event, subject, deps.config))) {
       if (already.has(email.template) || email.to.length === 0) continue;
       try {
         const messageId = await deps.mailer.send(email);
@@ -84,6 +84,22 @@ export async function deliverOutbox(deps: Deps, patientId: string, also?: (p: Pa
   });
   if (saved) await tellSinks(delivered, saved);
   return { sent: events.filter((e) => e.action === 'notification_sent').length, failed, saved };
+}
+
+/**
+ * The team's emails about the decision pending now go to whoever was assigned it (team work),
+ * else to the team as configured. Routing never blocks an email: unreadable, it goes to the team.
+ */
+export async function toAssignee(deps: Deps, p: PatientRecord, stage: string, emails: readonly Email[]): Promise<Email[]> {
+  const pending = p.pendingDecision;
+  if (!deps.assigneeRecipients || !pending || p.decidedAt || pending.stage !== stage || !emails.some((e) => e.audience === 'team')) return [...emails];
+  try {
+    const to = await deps.assigneeRecipients(p.patientId, stage, pending.id);
+    return to?.length ? emails.map((e) => (e.audience === 'team' ? { ...e, to } : e)) : [...emails];
+  } catch (err) {
+    logger.warn('assignee unknown; emailing the team', { patientId: p.patientId, errorName: (err as Error).name });
+    return [...emails];
+  }
 }
 
 async function alertAdministrators(deps: Deps, p: PatientRecord, events: AuditEventInput[]): Promise<void> {

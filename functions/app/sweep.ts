@@ -15,7 +15,7 @@ import { TaskGoneError } from '../shared/workflow-engine.js';
 import { continuePathway } from './continuation.js';
 import { startExecution } from './intake.js';
 import { ctxOf, mutatePatient } from './mutate.js';
-import { deliverOutbox } from './outbox.js';
+import { deliverOutbox, toAssignee } from './outbox.js';
 
 export interface SweepResult {
   readonly checked: number;
@@ -156,11 +156,16 @@ async function remind(deps: Deps, patientId: string, now: Date): Promise<0 | 1 |
   });
   if (!claimed || !saved?.pendingDecision) return 0;
   const pending = saved.pendingDecision;
-  const emails = emailsFor(
-    deps.pathway,
-    { kind: 'overdue', level: claimed === 2 ? 'escalation' : 'reminder', stage: pending.stage, dueAt: pending.dueAt },
-    { patientId, caseRef: saved.caseRef, site: saved.site, referringPhysicianEmail: saved.referringPhysician.email },
-    deps.config,
+  const emails = await toAssignee(
+    deps,
+    saved,
+    pending.stage,
+    emailsFor(
+      deps.pathway,
+      { kind: 'overdue', level: claimed === 2 ? 'escalation' : 'reminder', stage: pending.stage, dueAt: pending.dueAt },
+      { patientId, caseRef: saved.caseRef, site: saved.site, referringPhysicianEmail: saved.referringPhysician.email },
+      deps.config,
+    ),
   );
   try {
     for (const email of emails) {

@@ -12,6 +12,8 @@ export interface Caller {
   readonly email: string;
   readonly roles: readonly Role[];
   readonly site?: string;
+  /** TEAM: a physician's specialty team (`custom:team`), when the identity provider sets it. */
+  readonly team?: string;
 }
 
 export interface HttpResult {
@@ -41,7 +43,8 @@ export function callerOf(event: HttpEvent): Caller {
   const groups = parseGroups(claims['cognito:groups']);
   const roles = ROLES.filter((r) => groups.includes(GROUP_OF_ROLE[r]));
   const site = typeof claims['custom:site'] === 'string' ? claims['custom:site'] : undefined;
-  return { sub: claims.sub, email: typeof claims.email === 'string' ? claims.email : '', roles, ...(site ? { site } : {}) };
+  const team = typeof claims['custom:team'] === 'string' ? claims['custom:team'] : undefined; // TEAM
+  return { sub: claims.sub, email: typeof claims.email === 'string' ? claims.email : '', roles, ...(site ? { site } : {}), ...(team ? { team } : {}) };
 }
 
 /** The caller's role for an action allowed to `allowed`, or 403. */

@@ -6,7 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadConfig, type PathwayConfig } from '../domain/config.js';
 import { activePathway } from '../domain/active-pathway.js';
 import type { PathwayDefinition } from '../domain/pathway.js';
-import { PathwayStore } from '../store/pathway-store.js';
+import { PathwayStore, type StoreTables } from '../store/pathway-store.js';
 import { systemClock, ulidIds, type Clock, type Ids } from './clock.js';
 import type { Mailer } from './mailer.js';
 import type { WorkflowEngine } from './workflow-engine.js';
@@ -21,7 +21,12 @@ export interface Deps {
   readonly pathway: PathwayDefinition;
   readonly stateMachineArn: string;
   readonly pathwayVersion: string;
+  /** TEAM: who was assigned a pending decision; absent: its emails go to the team as configured. */
+  readonly assigneeRecipients?: AssigneeRecipients;
 }
+
+/** The assignee's address for the decision `pendingDecisionId` pending at `stage`, or null for "the team". */
+export type AssigneeRecipients = (patientId: string, stage: string, pendingDecisionId: string) => Promise<readonly string[] | null>;
 
 function required(name: string): string {
   const value = process.env[name];
@@ -47,7 +52,8 @@ async function build(): Promise<Deps> {
   const ids = ulidIds;
   // Every handler reads or writes the record: DynamoDB is loaded with the module; SES and Step
   // Functions only by the handlers that call them, on first use.
-  const store = new PathwayStore(new DynamoDBClient({}), { pathway: required('PATHWAY_TABLE_NAME'), audit: required('AUDIT_TABLE_NAME') }, clock, ids);
+  const tables: StoreTables = { pathway: required('PATHWAY_TABLE_NAME'), audit: required('AUDIT_TABLE_NAME') };
+  const store = new PathwayStore(new DynamoDBClient({}), tables, clock, ids);
   const mailer = lazyMailer(config.mailFrom);
   const engine = lazyEngine();
   return {
@@ -60,7 +66,19 @@ async function build(): Promise<Deps> {
     pathway,
     stateMachineArn: process.env.STATE_MACHINE_ARN ?? '',
     pathwayVersion: process.env.PATHWAY_VERSION ?? '1',
+    assigneeRecipients: lazyAssigneeRecipients(tables, clock, ids),
   };
+}
+
+// TEAM: the work records live in the pathway table; read only when a team email is about to go.
+function lazyAssigneeRecipients(tables: StoreTables, clock: Clock, ids: Ids): AssigneeRecipients {
+  let real: Promise<AssigneeRecipients> | undefined;
+  const get = () =>
+    (real ??= Promise.all([import('../store/team-store.js'), import('../app/team-work.js')]).then(([{ TeamStore }, { recipientsOverride }]) => {
+      const team = new TeamStore(new DynamoDBClient({}), tables, clock, ids);
+      return (patientId: string, stage: string, pendingDecisionId: string) => recipientsOverride(team, patientId, stage, pendingDecisionId);
+    }));
+  return async (patientId, stage, pendingDecisionId) => (await get())(patientId, stage, pendingDecisionId);
 }
 
 function lazyMailer(from: string): Mailer {

@@ -12,6 +12,17 @@
 //   GSI1 (worklist): GSI1PK = STAGE#<stage>#STATUS#<status>, GSI1SK = <dueAt or "~">#<patientId>
 //     so a stage's worklist is one Query sorted by due date, and "overdue" is the same Query
 //     with GSI1SK < now. Projection: only the worklist columns.
+//   TEAM (team-store.ts; the team's work beside the record, never inside it):
+//   PK = PATIENT#<patientId>   SK = WORK                  owner, decision assignee, follow-up date (rev-checked)
+//   PK = PATIENT#<patientId>   SK = BOOKING#<bookingId>   a booking: kind, time, site, place, status, who booked
+//   PK = PATIENT#<patientId>   SK = NOTE#<noteId>         a case note (PHI: served to the team, never logged)
+//   PK = PATIENT#<patientId>   SK = INFO#<infoId>         information a referring doctor sent
+//   PK = REFERRER#email:<email> | REFERRER#sub:<sub>   SK = PATIENT#<patientId>   a referring doctor's patients
+//   PK = OWNER#<email>         SK = PATIENT#<patientId>   cases a coordinator owns (with the follow-up date)
+//   PK = ASSIGNEE#<email>      SK = PATIENT#<patientId>   pending decisions assigned to a clinician
+//   PK = BOOKINGS#<status>     SK = <startsAt or "~">#<bookingId>   bookings by status, sorted by time
+//   PK = USER#<sub>            SK = FILTER#<filterId>     a user's saved filters
+//   PK = TEAMMETRIC#<YYYY-MM>  SK = BOOKINGS              booking counters (to_schedule->booked->done, DNA)
 //
 // Audit table (append-only: the application may put, never update or delete):
 //   PK = PATIENT#<patientId> | SYSTEM   SK = <ISO time>#<ulid>
@@ -51,4 +62,26 @@ export const keys = {
   auditSystem: () => 'SYSTEM',
   auditSort: (at: string, id: string) => `${at}#${id}`,
   auditMonth: (month: string) => `MONTH#${month}`,
+} as const;
+
+/** TEAM: keys of the team's work (team-store.ts), appended so the pathway's keys above stay as they are. */
+export const teamKeys = {
+  work: (patientId: string) => ({ PK: `PATIENT#${patientId}`, SK: 'WORK' }),
+  patientPartition: (patientId: string) => `PATIENT#${patientId}`,
+  booking: (patientId: string, bookingId: string) => ({ PK: `PATIENT#${patientId}`, SK: `BOOKING#${bookingId}` }),
+  bookingPrefix: 'BOOKING#',
+  note: (patientId: string, noteId: string) => ({ PK: `PATIENT#${patientId}`, SK: `NOTE#${noteId}` }),
+  notePrefix: 'NOTE#',
+  information: (patientId: string, infoId: string) => ({ PK: `PATIENT#${patientId}`, SK: `INFO#${infoId}` }),
+  informationPrefix: 'INFO#',
+  referrerPartition: (who: { email: string } | { sub: string }) => ('email' in who ? `REFERRER#email:${who.email.trim().toLowerCase()}` : `REFERRER#sub:${who.sub}`),
+  ownerPartition: (email: string) => `OWNER#${email.trim().toLowerCase()}`,
+  assigneePartition: (email: string) => `ASSIGNEE#${email.trim().toLowerCase()}`,
+  patientSort: (patientId: string) => `PATIENT#${patientId}`,
+  bookingList: (status: string, startsAt: string | null | undefined, bookingId: string) => ({ PK: `BOOKINGS#${status}`, SK: `${startsAt ?? '~'}#${bookingId}` }),
+  bookingListPartition: (status: string) => `BOOKINGS#${status}`,
+  userPartition: (sub: string) => `USER#${sub}`,
+  filter: (sub: string, filterId: string) => ({ PK: `USER#${sub}`, SK: `FILTER#${filterId}` }),
+  filterPrefix: 'FILTER#',
+  bookingMetric: (month: string) => ({ PK: `TEAMMETRIC#${month}`, SK: 'BOOKINGS' }),
 } as const;

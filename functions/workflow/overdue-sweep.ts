@@ -1,11 +1,14 @@
 // Scheduled (EventBridge in the cloud, a timer in the local stack): remind, escalate, and
 // reconcile what a crash or an outage left half done (functions/app/sweep.ts).
 import { sweepOverdue, type SweepResult } from '../app/sweep.js';
+import { sweepBookings } from '../app/team-bookings.js'; // TEAM wiring
 import { logger } from '../shared/logger.js';
 import { runtimeDeps } from '../shared/runtime.js';
 
 export const handler = async (): Promise<SweepResult> => {
-  const result = await sweepOverdue(await runtimeDeps());
+  const deps = await runtimeDeps();
+  const result = await sweepOverdue(deps);
+  Object.assign(result, await sweepBookings(deps, new Date())); // TEAM wiring
   logger.info('overdue sweep', { ...result });
   return result;
 };

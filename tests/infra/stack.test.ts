@@ -8,6 +8,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_TABLE, PATHWAY_TABLE } from '../../functions/store/table-layout.js';
+import { TEAM_ROUTE_KEYS } from '../../functions/api/team-routes.js'; // TEAM
 import { CarePathwayStack, loadDefinition } from '../../lib/care-pathway-stack.js';
 import { DASHBOARD_PLACEHOLDER_PATH, DashboardHosting, dashboardAssetDirectory } from '../../lib/dashboard-hosting.js';
 
@@ -29,12 +30,13 @@ const CONTRACT_ROUTES = [
   'GET /metrics/sla',
   'GET /audit',
   'GET /audit/verify',
+  ...TEAM_ROUTE_KEYS, // TEAM
 ];
 
 // Every Lambda function of the stack, by construct id: the four tasks of the state machine, the
-// six API handlers, and the scheduled overdue sweep.
+// seven API handlers, and the scheduled overdue sweep.
 const WORKFLOW_FUNCTIONS = ['EnterStage', 'ClosePathway', 'RecordFailure', 'ContinuePathway'];
-const API_FUNCTIONS = ['Referrals', 'Decisions', 'PatientActions', 'RedFlags', 'Queries', 'Admin'];
+const API_FUNCTIONS = ['Referrals', 'Decisions', 'PatientActions', 'RedFlags', 'Queries', 'Admin', 'Team']; // TEAM: Team
 const ALL_FUNCTIONS = [...WORKFLOW_FUNCTIONS, ...API_FUNCTIONS, 'OverdueSweep'];
 
 let app: App;
@@ -301,7 +303,7 @@ describe('access to the audit trail', () => {
     for (const fn of ALL_FUNCTIONS) {
       const actions = actionsOn(statementsOf(fn), auditTableId());
       expect(actions, fn).toContain('dynamodb:PutItem');
-      expect(actions.includes('dynamodb:Query'), fn).toBe(fn === 'Queries' || fn === 'Admin');
+      expect(actions.includes('dynamodb:Query'), fn).toBe(fn === 'Queries' || fn === 'Admin' || fn === 'Team'); // TEAM: timelines
     }
   });
 
@@ -319,7 +321,7 @@ describe('access to the audit trail', () => {
 });
 
 describe('the functions', () => {
-  it('all ten run on ARM64 with active tracing, source maps, and the pathway environment', () => {
+  it('all twelve run on ARM64 with active tracing, source maps, and the pathway environment', () => {
     const functions = pathwayFunctions();
     expect(functions).toHaveLength(ALL_FUNCTIONS.length);
     // The only other function is CDK's deploy-time helper that uploads the dashboard.
@@ -381,9 +383,9 @@ describe('the functions', () => {
     }
   });
 
-  it('only the outbox deliverers (the engine tasks, patient actions, the sweep and the red-flag report) may send email, from the SES identity only', () => {
+  it('only the outbox deliverers (the engine tasks, patient actions, the sweep and the red-flag report) and team work may send email, from the SES identity only', () => {
     const identityId = logicalIdOf('MailDomain', 'AWS::SES::EmailIdentity');
-    const senders = ['EnterStage', 'ClosePathway', 'RecordFailure', 'PatientActions', 'OverdueSweep', 'RedFlags'];
+    const senders = ['EnterStage', 'ClosePathway', 'RecordFailure', 'PatientActions', 'OverdueSweep', 'RedFlags', 'Team']; // TEAM: "information received"
     for (const fn of ALL_FUNCTIONS) {
       const ses = statementsOf(fn).filter((s) => asArray(s.Action).some((a) => a.startsWith('ses:')));
       if (senders.includes(fn)) {
@@ -448,9 +450,9 @@ describe('the HTTP API', () => {
     });
   });
 
-  it('the user pool has the three groups, a site attribute, and requires MFA', () => {
+  it('the user pool has the four groups, a site attribute, and requires MFA', () => {
     const groups = ofType('AWS::Cognito::UserPoolGroup').map(([, g]) => g.Properties.GroupName);
-    expect(groups.sort()).toEqual(['administrators', 'coordinators', 'physicians']);
+    expect(groups.sort()).toEqual(['administrators', 'coordinators', 'physicians', 'referrers']); // TEAM: referrers
     template.hasResourceProperties('AWS::Cognito::UserPool', {
       MfaConfiguration: 'ON',
       Schema: Match.arrayWith([Match.objectLike({ Name: 'site', AttributeDataType: 'String' })]),

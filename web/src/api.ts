@@ -63,7 +63,7 @@ async function usableSession(): Promise<Session> {
 }
 
 /** A raw authorised request; throws ApiFailure on any non-2xx answer. A 401 asks for a re-sign-in and retries once. */
-export async function apiRequest(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Response> {
+export async function apiRequest(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<Response> {
   for (let attempt = 0; ; attempt++) {
     const session = await usableSession();
     const headers: Record<string, string> = { authorization: `Bearer ${session.token}`, accept: 'application/json' };
@@ -85,7 +85,7 @@ export async function apiRequest(method: 'GET' | 'POST', path: string, body?: un
 
 export const CONFLICT_EVENT = 'csf:conflict';
 
-export async function apiJson<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+export async function apiJson<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
   const res = await apiRequest(method, path, body);
   return (await res.json()) as T;
 }
