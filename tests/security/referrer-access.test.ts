@@ -190,6 +190,7 @@ describe('the referrers row of the contract routes', () => {
       ['GET', '/audit?limit=5'],
       ['GET', `/audit/verify?patientId=${own}`],
       ['POST', `/patients/${own}/red-flags`, { complications: ['reduced_consciousness'] }],
+      ['POST', `/patients/${own}/reopen`, { recurrence: 'recurrence_same_site' }],
     ];
     const rev = (await stack.store().getPatient(own))?.rev;
     for (const [method, path, body] of refused) {
