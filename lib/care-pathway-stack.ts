@@ -6,6 +6,7 @@ import { ArnFormat, CfnOutput, Duration, Fn, RemovalPolicy, Stack, Validations, 
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { CorsHttpMethod, HttpApi, HttpMethod, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { FHIR_ROUTES } from '../functions/fhir/routes.js';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -71,6 +72,7 @@ export const API_ROUTES = [
   { method: HttpMethod.GET, path: '/metrics/throughput', handler: 'admin' },
   { method: HttpMethod.GET, path: '/metrics/sla', handler: 'admin' },
   { method: HttpMethod.GET, path: '/audit', handler: 'admin' },
+  ...FHIR_ROUTES.map((r) => ({ method: HttpMethod[r.method], path: r.path, handler: 'fhir' as const })),
 ] as const;
 
 /**
@@ -183,12 +185,14 @@ export class CarePathwayStack extends Stack {
       patientActions: fn('PatientActions', 'functions/api/patient-actions.ts', 10),
       queries: fn('Queries', 'functions/api/queries.ts', 20),
       admin: fn('Admin', 'functions/api/admin.ts', 5),
+      fhir: fn('Fhir', 'functions/api/fhir.ts', 10, Duration.seconds(15)),
     };
     this.functions = { ...workflow, ...api, overdueSweep };
 
     // ---------------------------------------------------------------- data access
     for (const f of [
       api.referrals,
+      api.fhir,
       api.decisions,
       api.patientActions,
       workflow.persistTransition,
@@ -206,7 +210,7 @@ export class CarePathwayStack extends Stack {
     for (const f of Object.values(this.functions)) {
       this.data.grantAuditAppend(f.function);
     }
-    for (const f of [api.queries, api.admin]) {
+    for (const f of [api.queries, api.admin, api.fhir]) {
       this.data.grantAuditRead(f.function);
     }
 
@@ -256,6 +260,7 @@ export class CarePathwayStack extends Stack {
     for (const f of Object.values(workflow)) f.function.grantInvoke(this.stateMachine);
     this.stateMachine.grantTaskResponse(api.decisions.function);
     this.stateMachine.grantTaskResponse(api.patientActions.function);
+    this.stateMachine.grantTaskResponse(api.fhir.function);
     // A withdrawal while no decision is pending stops the patient's execution instead.
     const executionsArn = this.formatArn({
       service: 'states',
@@ -302,7 +307,7 @@ export class CarePathwayStack extends Stack {
     });
     // Intake starts executions through the live alias only (the qualifier; see above); so does the
     // sweep, for a referral whose intake died before starting its pathway.
-    for (const f of [api.referrals, overdueSweep]) {
+    for (const f of [api.referrals, api.fhir, overdueSweep]) {
       f.function.addToRolePolicy(
         new PolicyStatement({
           actions: ['states:StartExecution'],
@@ -315,7 +320,7 @@ export class CarePathwayStack extends Stack {
     // The sweep stops the execution of a withdrawal whose task is gone.
     Grant.addToPrincipal({ grantee: overdueSweep.function, actions: ['states:StopExecution'], resourceArns: [executionsArn] });
     // The version number new patients record (the last segment of the version ARN).
-    api.referrals.function.addEnvironment('PATHWAY_VERSION', Fn.select(7, Fn.split(':', version.attrArn)));
+    for (const f of [api.referrals, api.fhir]) f.function.addEnvironment('PATHWAY_VERSION', Fn.select(7, Fn.split(':', version.attrArn)));
     for (const f of [api.decisions, api.patientActions]) {
       f.function.addEnvironment('STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
     }

@@ -13,6 +13,7 @@ import { issueToken, localVerifier } from './auth.js';
 import { startApiServer, type Route } from './api-server.js';
 import { ensureTables, startDynamoLocal } from './dynamodb.js';
 import { startSes } from './ses.js';
+import { FHIR_ROUTES } from '../functions/fhir/routes.js';
 import type { LocalSettings } from './settings.js';
 import { startLocalSfn, type LocalSfnOptions } from './sfn-service.js';
 
@@ -72,6 +73,7 @@ export const API_ROUTES: readonly Route[] = [
   { method: 'GET', path: '/metrics/throughput', handler: lazy(() => import('../functions/api/admin.js')) },
   { method: 'GET', path: '/metrics/sla', handler: lazy(() => import('../functions/api/admin.js')) },
   { method: 'GET', path: '/audit', handler: lazy(() => import('../functions/api/admin.js')) },
+  ...FHIR_ROUTES.map((r) => ({ ...r, handler: lazy(() => import('../functions/api/fhir.js')) })),
 ];
 
 /** The ASL with each ${Placeholder} replaced by a local Lambda ARN, as CDK substitutes real ones. */

@@ -8,6 +8,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_TABLE, PATHWAY_TABLE } from '../../functions/store/table-layout.js';
+import { FHIR_ROUTES } from '../../functions/fhir/routes.js';
 import { CarePathwayStack, loadDefinition } from '../../lib/care-pathway-stack.js';
 import { DASHBOARD_PLACEHOLDER_PATH, DashboardHosting, dashboardAssetDirectory } from '../../lib/dashboard-hosting.js';
 
@@ -26,12 +27,13 @@ const CONTRACT_ROUTES = [
   'GET /metrics/throughput',
   'GET /metrics/sla',
   'GET /audit',
+  ...FHIR_ROUTES.map((r) => `${r.method} ${r.path}`),
 ];
 
 // Every Lambda function of the stack, by construct id: the five tasks of the state machine, the
 // five API handlers, and the scheduled overdue sweep.
 const WORKFLOW_FUNCTIONS = ['PersistTransition', 'NotifyTeam', 'AwaitDecision', 'RecordFailure', 'ContinuePathway'];
-const API_FUNCTIONS = ['Referrals', 'Decisions', 'PatientActions', 'Queries', 'Admin'];
+const API_FUNCTIONS = ['Referrals', 'Decisions', 'PatientActions', 'Queries', 'Admin', 'Fhir'];
 const ALL_FUNCTIONS = [...WORKFLOW_FUNCTIONS, ...API_FUNCTIONS, 'OverdueSweep'];
 
 let app: App;
@@ -306,7 +308,7 @@ describe('access to the audit trail', () => {
     for (const fn of ALL_FUNCTIONS) {
       const actions = actionsOn(statementsOf(fn), auditTableId());
       expect(actions, fn).toContain('dynamodb:PutItem');
-      expect(actions.includes('dynamodb:Query'), fn).toBe(fn === 'Queries' || fn === 'Admin');
+      expect(actions.includes('dynamodb:Query'), fn).toBe(fn === 'Queries' || fn === 'Admin' || fn === 'Fhir');
     }
   });
 
@@ -360,9 +362,9 @@ describe('the functions', () => {
     const aliasId = logicalIdOf('CarePathwayLive', 'AWS::StepFunctions::StateMachineAlias');
     for (const [id, fn] of ofType('AWS::Lambda::Function')) {
       const knows = 'STATE_MACHINE_ARN' in (fn.Properties.Environment as { Variables: object }).Variables;
-      expect(knows, id).toBe(/^(Referrals|Decisions|PatientActions|OverdueSweep)Function/.test(id));
+      expect(knows, id).toBe(/^(Referrals|Fhir|Decisions|PatientActions|OverdueSweep)Function/.test(id));
     }
-    for (const fn of ['Referrals', 'OverdueSweep']) expect(environmentOf(fn).STATE_MACHINE_ARN, fn).toEqual({ 'Fn::GetAtt': [aliasId, 'Arn'] });
+    for (const fn of ['Referrals', 'Fhir', 'OverdueSweep']) expect(environmentOf(fn).STATE_MACHINE_ARN, fn).toEqual({ 'Fn::GetAtt': [aliasId, 'Arn'] });
     for (const fn of ['Decisions', 'PatientActions']) {
       expect(environmentOf(fn).STATE_MACHINE_ARN, fn).toEqual({ Ref: stateMachineId });
     }
@@ -375,7 +377,7 @@ describe('the functions', () => {
     });
     for (const [id, fn] of ofType('AWS::Lambda::Function')) {
       const has = 'PATHWAY_VERSION' in (fn.Properties.Environment as { Variables: object }).Variables;
-      expect(has, id).toBe(id.startsWith('ReferralsFunction'));
+      expect(has, id).toBe(id.startsWith('ReferralsFunction') || id.startsWith('FhirFunction'));
     }
   });
 
