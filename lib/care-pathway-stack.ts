@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ArnFormat, CfnOutput, Duration, Fn, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { CorsHttpMethod, HttpApi, HttpMethod, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CorsHttpMethod, HttpApi, HttpMethod, HttpNoneAuthorizer, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { FHIR_ROUTES } from '../functions/fhir/routes.js';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -72,7 +72,8 @@ export const API_ROUTES = [
   { method: HttpMethod.GET, path: '/metrics/throughput', handler: 'admin' },
   { method: HttpMethod.GET, path: '/metrics/sla', handler: 'admin' },
   { method: HttpMethod.GET, path: '/audit', handler: 'admin' },
-  ...FHIR_ROUTES.map((r) => ({ method: HttpMethod[r.method], path: r.path, handler: 'fhir' as const })),
+  ...FHIR_ROUTES.map((r) => ({ method: HttpMethod[r.method], path: r.path, handler: 'fhir' as const, ...('public' in r ? { public: true } : {}) })),
+  { method: HttpMethod.GET, path: '/openapi.json', handler: 'openapi', public: true },
 ] as const;
 
 /**
@@ -186,6 +187,7 @@ export class CarePathwayStack extends Stack {
       queries: fn('Queries', 'functions/api/queries.ts', 20),
       admin: fn('Admin', 'functions/api/admin.ts', 5),
       fhir: fn('Fhir', 'functions/api/fhir.ts', 10, Duration.seconds(15)),
+      openapi: fn('OpenApi', 'functions/api/openapi.ts', 2),
     };
     this.functions = { ...workflow, ...api, overdueSweep };
 
@@ -455,7 +457,15 @@ export class CarePathwayStack extends Stack {
       Object.entries(api).map(([name, f]) => [name, new HttpLambdaIntegration(`${name}Integration`, f.function)]),
     ) as Record<keyof typeof api, HttpLambdaIntegration>;
     for (const route of API_ROUTES) {
-      this.api.addRoutes({ path: route.path, methods: [route.method], integration: integrations[route.handler] });
+      // Public routes (the API description, the FHIR CapabilityStatement) are read before sign-in.
+      const isPublic = 'public' in route && route.public;
+      const added = this.api.addRoutes({ path: route.path, methods: [route.method], integration: integrations[route.handler], ...(isPublic ? { authorizer: new HttpNoneAuthorizer() } : {}) });
+      for (const r of isPublic ? added : []) {
+        Validations.of(r).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: 'Public by design: a static description of the API (OpenAPI, or the FHIR CapabilityStatement), read before sign-in; it carries no patient data and touches no table.',
+        });
+      }
     }
 
     // ---------------------------------------------------------------- alarms

@@ -14,6 +14,7 @@ import { startApiServer, type Route } from './api-server.js';
 import { ensureTables, startDynamoLocal } from './dynamodb.js';
 import { startSes } from './ses.js';
 import { FHIR_ROUTES } from '../functions/fhir/routes.js';
+import { apiReference } from './api-reference.js';
 import type { LocalSettings } from './settings.js';
 import { startLocalSfn, type LocalSfnOptions } from './sfn-service.js';
 
@@ -74,6 +75,7 @@ export const API_ROUTES: readonly Route[] = [
   { method: 'GET', path: '/metrics/sla', handler: lazy(() => import('../functions/api/admin.js')) },
   { method: 'GET', path: '/audit', handler: lazy(() => import('../functions/api/admin.js')) },
   ...FHIR_ROUTES.map((r) => ({ ...r, handler: lazy(() => import('../functions/api/fhir.js')) })),
+  { method: 'GET', path: '/openapi.json', public: true, handler: lazy(() => import('../functions/api/openapi.js')) },
 ];
 
 /** The ASL with each ${Placeholder} replaced by a local Lambda ARN, as CDK substitutes real ones. */
@@ -140,7 +142,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const verify = await localVerifier(s.dataDir);
     // The dashboard and its local-only sign-in (in the cloud: static hosting and the Cognito
     // hosted UI; this endpoint is never deployed).
-    const fallback = dashboardFallback({ distDir: WEB_DIST_DIR, signIn: (req) => issueToken(s.dataDir, req) });
+    const dashboard = dashboardFallback({ distDir: WEB_DIST_DIR, signIn: (req) => issueToken(s.dataDir, req) });
+    const fallback: typeof dashboard = async (req, res) => (await apiReference(req, res)) || dashboard(req, res);
     const api: Server = await startApiServer({ host: s.host, port: s.apiPort, routes: API_ROUTES, verify, isReady: () => ready, fallback });
     stops.push(() => new Promise<void>((r) => { api.closeAllConnections(); api.close(() => r()); }));
 

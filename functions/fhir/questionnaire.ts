@@ -1,5 +1,5 @@
 // The follow-up check-in as our own Questionnaire, and a QuestionnaireResponse to it as the
-// FOLLOW_UP decision body. The questions come from CHECK_IN_ITEMS (functions/domain/fhir-codes.ts)
+// follow-up decision body. The questions come from CHECK_IN_ITEMS (functions/domain/fhir-codes.ts)
 // and only those the decision schema accepts are asked, so a field the schema gains is asked too.
 import type { FollowUpRecord } from '../domain/history.js';
 import type { Questionnaire, QuestionnaireItem, QuestionnaireResponse, QuestionnaireResponseItem } from '@medplum/fhirtypes';

@@ -28,12 +28,15 @@ const CONTRACT_ROUTES = [
   'GET /metrics/sla',
   'GET /audit',
   ...FHIR_ROUTES.map((r) => `${r.method} ${r.path}`),
+  'GET /openapi.json',
 ];
+// Read before sign-in: the API description and the FHIR CapabilityStatement.
+const PUBLIC_ROUTES = ['GET /openapi.json', 'GET /fhir/R4/metadata'];
 
 // Every Lambda function of the stack, by construct id: the five tasks of the state machine, the
 // five API handlers, and the scheduled overdue sweep.
 const WORKFLOW_FUNCTIONS = ['PersistTransition', 'NotifyTeam', 'AwaitDecision', 'RecordFailure', 'ContinuePathway'];
-const API_FUNCTIONS = ['Referrals', 'Decisions', 'PatientActions', 'Queries', 'Admin', 'Fhir'];
+const API_FUNCTIONS = ['Referrals', 'Decisions', 'PatientActions', 'Queries', 'Admin', 'Fhir', 'OpenApi'];
 const ALL_FUNCTIONS = [...WORKFLOW_FUNCTIONS, ...API_FUNCTIONS, 'OverdueSweep'];
 
 let app: App;
@@ -443,7 +446,8 @@ describe('the HTTP API', () => {
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
     expect(routes.map((r) => r.RouteKey).sort()).toEqual([...CONTRACT_ROUTES].sort());
     for (const route of routes) {
-      expect(route, String(route.RouteKey)).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
+      if (PUBLIC_ROUTES.includes(String(route.RouteKey))) expect(route.AuthorizationType ?? 'NONE', String(route.RouteKey)).toBe('NONE');
+      else expect(route, String(route.RouteKey)).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
     }
   });
 
