@@ -195,6 +195,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       await sweeping;
     });
 
+    const { startSubscriptionWorker } = await import('./subscription-worker.js');
+    stops.push(startSubscriptionWorker(Number(process.env.SUBSCRIPTION_WORKER_MS ?? 500)));
+
     ready = true;
     return { urls, idle: () => sfn.idle(), stop: stopAll };
   } catch (err) {

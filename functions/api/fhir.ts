@@ -11,10 +11,14 @@ import {
   readServiceRequest,
   readTask,
   recordCheckIn,
+  requireValid,
   searchTasks,
   transactionResponse,
   type FhirResult,
 } from '../fhir/service.js';
+import { subscriptionDeps } from '../fhir/subscription-runtime.js';
+import { readSubscription, registerSubscription, searchSubscriptions, subscriptionDeliveries } from '../fhir/subscriptions.js';
+import type { Subscription } from '@medplum/fhirtypes';
 import { callerOf, pathParam, queryOf, type HttpEvent } from '../shared/http.js';
 import { runtimeDeps } from '../shared/runtime.js';
 
@@ -23,7 +27,7 @@ export const handler = fhirHandler(async (event) => {
   const base = baseUrlOf(event);
   const answer = (r: FhirResult) => fhirResponse(r.status, r.resource, r.location ? { location: `${base}/${r.location}` } : {});
   const route = event.routeKey as FhirRouteKey;
-  if (route === 'GET /fhir/R4/metadata') return fhirResponse(200, capabilityStatement(base, false));
+  if (route === 'GET /fhir/R4/metadata') return fhirResponse(200, capabilityStatement(base, true));
   const caller = callerOf(event);
   const deps = runtimeDeps();
   const id = () => idParam(event);
@@ -52,6 +56,14 @@ export const handler = fhirHandler(async (event) => {
       return answer(await recordCheckIn(deps, caller, fhirBody(event)));
     case 'GET /fhir/R4/QuestionnaireResponse/{id}':
       return answer(await readQuestionnaireResponse(deps, caller, id()));
+    case 'POST /fhir/R4/Subscription':
+      return answer(await registerSubscription(subscriptionDeps(), caller, requireValid<Subscription>(fhirBody(event), 'Subscription')));
+    case 'GET /fhir/R4/Subscription':
+      return answer(await searchSubscriptions(subscriptionDeps(), caller));
+    case 'GET /fhir/R4/Subscription/{id}':
+      return answer(await readSubscription(subscriptionDeps(), caller, id()));
+    case 'GET /fhir/R4/Subscription/{id}/deliveries':
+      return answer(await subscriptionDeliveries(subscriptionDeps(), caller, id()));
   }
   throw fhirNotFound('No such FHIR interaction.');
 });

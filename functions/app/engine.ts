@@ -90,6 +90,7 @@ export async function persistTransition(deps: Deps, input: TransitionInput): Pro
       result: { step: newStep, stage, status: p.status, continueAsNew },
     };
   });
+  await (await import('../fhir/subscription-runtime.js')).publishPathwayEvents([{ patientId: input.patientId, step: result.step, stage: result.stage, status: result.status, at: deps.clock.now().toISOString() }]); // FHIR wiring: moves to the engine's event sinks at merge
   return result;
 }
 

@@ -13,6 +13,10 @@ export const FHIR_ROUTES = [
   { method: 'GET', path: '/fhir/R4/Questionnaire/{id}' },
   { method: 'POST', path: '/fhir/R4/QuestionnaireResponse' },
   { method: 'GET', path: '/fhir/R4/QuestionnaireResponse/{id}' },
+  { method: 'POST', path: '/fhir/R4/Subscription' },
+  { method: 'GET', path: '/fhir/R4/Subscription' },
+  { method: 'GET', path: '/fhir/R4/Subscription/{id}' },
+  { method: 'GET', path: '/fhir/R4/Subscription/{id}/deliveries' },
 ] as const satisfies readonly { method: 'GET' | 'POST'; path: string; public?: boolean }[];
 
 export type FhirRouteKey = `${(typeof FHIR_ROUTES)[number]['method']} ${(typeof FHIR_ROUTES)[number]['path']}`;
