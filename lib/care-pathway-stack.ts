@@ -41,6 +41,7 @@ import type { Construct } from 'constructs';
 import { DEFAULT_CONFIG, pathwayConfigSchema, type PathwayConfig } from '../functions/domain/config.js';
 import { DashboardHosting } from './dashboard-hosting.js';
 import { DataStores } from './data-stores.js';
+import { PathwayEvents } from './pathway-events.js';
 import { nagResource } from './nag-finding.js';
 import { ManagedPolicyRole, PathwayFunction, PROJECT_ROOT } from './pathway-function.js';
 
@@ -180,6 +181,7 @@ export class CarePathwayStack extends Stack {
     };
     // Not a task of the state machine: run on a schedule (below).
     const overdueSweep = fn('OverdueSweep', 'functions/workflow/overdue-sweep.ts', 1, Duration.minutes(5));
+    const deliverNotifications = fn('DeliverNotifications', 'functions/workflow/deliver-notifications.ts', 1, Duration.minutes(2));
     const api = {
       referrals: fn('Referrals', 'functions/api/referrals.ts', 10),
       decisions: fn('Decisions', 'functions/api/decisions.ts', 10),
@@ -189,7 +191,7 @@ export class CarePathwayStack extends Stack {
       fhir: fn('Fhir', 'functions/api/fhir.ts', 10, Duration.seconds(15)),
       openapi: fn('OpenApi', 'functions/api/openapi.ts', 2),
     };
-    this.functions = { ...workflow, ...api, overdueSweep };
+    this.functions = { ...workflow, ...api, overdueSweep, deliverNotifications };
 
     // ---------------------------------------------------------------- data access
     for (const f of [
@@ -202,6 +204,7 @@ export class CarePathwayStack extends Stack {
       workflow.recordFailure,
       workflow.continuePathway,
       overdueSweep,
+      deliverNotifications,
     ]) {
       this.data.grantPathwayReadWrite(f.function);
     }
@@ -526,7 +529,7 @@ export class CarePathwayStack extends Stack {
       );
     }
 
-    this.acknowledgeNagFindings(stateMachineRole, Object.values(workflow), overdueSweep, executionsArn, [
+    this.acknowledgeNagFindings(stateMachineRole, Object.values(workflow), [overdueSweep, deliverNotifications], executionsArn, [
       ['StopExecution', api.patientActions],
       ['StopExecution', overdueSweep],
       ['DescribeExecution', workflow.continuePathway],
@@ -541,6 +544,8 @@ export class CarePathwayStack extends Stack {
       region: this.region,
     });
 
+    const events = new PathwayEvents(this, 'PathwayEvents', { publishers: [workflow.persistTransition], deliveryWorker: deliverNotifications, fhirPublicBaseUrl: stage.url });
+    new CfnOutput(this, 'PathwayEventBusName', { value: events.bus.eventBusName });
     new CfnOutput(this, 'ApiUrl', { value: stage.url });
     new CfnOutput(this, 'DashboardUrl', { value: `${this.dashboard.url}/` });
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
@@ -556,7 +561,7 @@ export class CarePathwayStack extends Stack {
   private acknowledgeNagFindings(
     stateMachineRole: ManagedPolicyRole,
     workflowFunctions: PathwayFunction[],
-    scheduledFunction: PathwayFunction,
+    scheduledFunctions: readonly PathwayFunction[],
     executionsArn: string,
     executionGrantees: readonly (readonly [string, PathwayFunction])[],
   ): void {
@@ -565,7 +570,12 @@ export class CarePathwayStack extends Stack {
         {
           id: 'HIPAA.Security-LambdaDLQ',
           reason:
-            f === scheduledFunction
+            f === scheduledFunctions[1]
+              ? 'Invoked asynchronously by the 1-minute EventBridge schedule with an empty scheduled event: there is no ' +
+                'payload a dead-letter queue could keep or replay. Each run re-reads the due notifications from the pathway ' +
+                'table, where every attempt, its error and the next attempt time are recorded, so the next run retries ' +
+                'whatever a failed one missed, and a failure raises the function\'s Errors alarm.'
+              : f === scheduledFunctions[0]
               ? 'Invoked asynchronously by the 15-minute EventBridge schedule with an empty scheduled event: there is no ' +
                 'payload a dead-letter queue could keep or replay. Each run re-derives its work (overdue reminders, ' +
                 'escalations, undelivered decisions) from the pathway table through idempotent claims, so the next run ' +

@@ -57,11 +57,12 @@ describe('cdk-nag', () => {
   it('the dead-letter-queue acknowledgement says how each function is invoked: synchronously, or by the schedule', () => {
     const dlq = acknowledgements().filter((a) => a.id.replace(/^annotation::/i, '') === 'HIPAA.Security-LambdaDLQ');
     const byFunction = new Map(dlq.map((a) => [a.path.split('/')[1] ?? '', a.reason]));
-    // The thirteen pathway functions, and CDK's deploy-time helper that uploads the dashboard.
-    expect(byFunction.size).toBe(14);
+    // The fourteen pathway functions, and CDK's deploy-time helper that uploads the dashboard.
+    expect(byFunction.size).toBe(15);
     for (const [fn, reason] of byFunction) {
       // The sweep is the one function invoked asynchronously (EventBridge); the rest answer their caller.
       if (fn === 'OverdueSweep') expect(reason, fn).toMatch(/asynchronously by the 15-minute EventBridge schedule/);
+      else if (fn === 'DeliverNotifications') expect(reason, fn).toMatch(/asynchronously by the 1-minute EventBridge schedule/);
       else if (fn.startsWith(DEPLOY_HELPER)) expect(reason, fn).toMatch(/^Invoked by CloudFormation for one custom-resource event/);
       else expect(reason, fn).toMatch(/^Every invocation is synchronous/);
     }

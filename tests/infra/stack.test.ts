@@ -37,7 +37,7 @@ const PUBLIC_ROUTES = ['GET /openapi.json', 'GET /fhir/R4/metadata'];
 // five API handlers, and the scheduled overdue sweep.
 const WORKFLOW_FUNCTIONS = ['PersistTransition', 'NotifyTeam', 'AwaitDecision', 'RecordFailure', 'ContinuePathway'];
 const API_FUNCTIONS = ['Referrals', 'Decisions', 'PatientActions', 'Queries', 'Admin', 'Fhir', 'OpenApi'];
-const ALL_FUNCTIONS = [...WORKFLOW_FUNCTIONS, ...API_FUNCTIONS, 'OverdueSweep'];
+const ALL_FUNCTIONS = [...WORKFLOW_FUNCTIONS, ...API_FUNCTIONS, 'OverdueSweep', 'DeliverNotifications'];
 
 let app: App;
 let template: Template;
@@ -406,10 +406,27 @@ describe('the functions', () => {
   });
 });
 
+describe('pathway events and FHIR subscription deliveries', () => {
+  it('publishes transitions to an EventBridge bus from persist-transition only', () => {
+    const busId = logicalIdOf('PathwayEventsBus', 'AWS::Events::EventBus');
+    const publishers = ALL_FUNCTIONS.filter((fn) => statementsOf(fn).some((s) => asArray(s.Action).includes('events:PutEvents')));
+    expect(publishers).toEqual(['PersistTransition']);
+    expect(environmentOf('PersistTransition').PATHWAY_EVENT_BUS_NAME).toEqual({ Ref: busId });
+  });
+
+  it('runs the delivery worker every minute on an EventBridge schedule', () => {
+    const workerId = logicalIdOf('DeliverNotificationsFunction', 'AWS::Lambda::Function');
+    const rules = ofType('AWS::Events::Rule').filter(([id]) => id.startsWith('PathwayEvents'));
+    expect(rules).toHaveLength(1);
+    expect(rules[0]?.[1].Properties).toMatchObject({ ScheduleExpression: 'rate(1 minute)', Targets: [{ Arn: { 'Fn::GetAtt': [workerId, 'Arn'] } }] });
+  });
+});
+
 describe('the overdue sweep', () => {
   it('runs every 15 minutes on an EventBridge schedule that targets the sweep function', () => {
     const sweepId = logicalIdOf('OverdueSweepFunction', 'AWS::Lambda::Function');
-    const rules = ofType('AWS::Events::Rule');
+    // The other schedule is the FHIR subscription delivery worker's (fhir-events tests below).
+    const rules = ofType('AWS::Events::Rule').filter(([id]) => !id.startsWith('PathwayEvents'));
     expect(rules).toHaveLength(1);
     expect(rules[0]?.[1].Properties).toMatchObject({
       ScheduleExpression: 'rate(15 minutes)',
