@@ -212,6 +212,8 @@ function mapFinding(c: Collector, obs: Located<Observation>): { field: ReferralF
     return c.add(`${obs.path}.code`, `must be coded in ${CODE_SYSTEMS.referralFinding} (${Object.values(INTAKE_FINDINGS).map((f) => f.code).join(', ')})`, 'code-invalid');
   }
   const [field, def] = entry;
+  const values = Object.keys(r).filter((k) => k.startsWith('value'));
+  if (values.length > 1) return c.add(`${obs.path}.value[x]`, `must have one value, not ${values.join(' and ')}`);
   const valueAt = `${obs.path}.value${def.value === 'CodeableConcept' ? 'CodeableConcept' : def.value.charAt(0).toUpperCase() + def.value.slice(1)}`;
   switch (def.value) {
     case 'dateTime': {

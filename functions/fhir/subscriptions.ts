@@ -31,8 +31,11 @@ export interface PathwayEventPublisher {
 /** Posts one notification; resolves with the HTTP status, rejects on a network failure or timeout. */
 export type NotificationSender = (url: string, init: { headers: Record<string, string>; body: string; timeoutMs: number }) => Promise<number>;
 
+/** The store operations subscriptions use (SubscriptionStore; an in-memory one in unit tests). */
+export type SubscriptionRepository = Pick<SubscriptionStore, 'put' | 'get' | 'list' | 'setStatus' | 'nextEventNumber' | 'addDelivery' | 'hasDelivery' | 'deliveries' | 'recordAttempt' | 'claim'>;
+
 export interface SubscriptionDeps {
-  readonly subscriptions: SubscriptionStore;
+  readonly subscriptions: SubscriptionRepository;
   readonly store: Pick<PathwayStore, 'getPatient'>;
   readonly clock: Clock;
   readonly ids: Ids;
