@@ -4,11 +4,11 @@
 // loose: the contract may add fields, and clients must accept them.
 import * as z from 'zod';
 import { referralSchema } from '../domain/schemas.js';
-import { DECISION_STAGES, HOLD_REASONS, ROLES, STAGES, STATUSES } from '../domain/vocabulary.js';
+import { DECISION_STAGES, HOLD_REASONS, ROLES, STAGES, STATUSES, type DecisionStage } from '../domain/vocabulary.js';
 
 const instant = z.string().describe('ISO 8601 timestamp');
 const stage = z.enum(STAGES);
-const decisionStage = z.enum(DECISION_STAGES as [string, ...string[]]);
+const decisionStage = z.enum(DECISION_STAGES as [DecisionStage, ...DecisionStage[]]);
 const status = z.enum(STATUSES);
 
 export const errorBodySchema = z
