@@ -254,4 +254,38 @@ describe('the FHIR R4 endpoint', () => {
     const timeline = await stack.store().patientTimeline(patientId);
     expect(timeline.some((e) => e.action === 'decision_recorded')).toBe(false);
   });
+  it('answers hostile and malformed resources with an OperationOutcome and a 4xx, recording no referral', async () => {
+    const token = await stack.token('coordinator');
+    const post = async (path: string, raw: string) => {
+      const res = await fetch(`${stack.apiUrl}/fhir/R4${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json' }, body: raw });
+      const text = await res.text();
+      return { status: res.status, body: JSON.parse(text) as OperationOutcome };
+    };
+    const selfReferencing = containedServiceRequest({ subject: { reference: '#self' } });
+    selfReferencing.contained = [...(selfReferencing.contained ?? []), { resourceType: 'ServiceRequest', id: 'self', status: 'active', intent: 'order', subject: { reference: '#self' } } as never];
+    const deep = `${'{"resourceType":"ServiceRequest","x":'.repeat(1)}${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}}`;
+    const cases: [string, string][] = [
+      ['/ServiceRequest', 'not json'],
+      ['/ServiceRequest', '[]'],
+      ['/ServiceRequest', 'null'],
+      ['/ServiceRequest', JSON.stringify({ resourceType: 'Patient', name: [{ family: 'X' }] })],
+      ['/ServiceRequest', JSON.stringify(containedServiceRequest()).replace('{', '{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},')],
+      ['/ServiceRequest', JSON.stringify(selfReferencing)],
+      ['/ServiceRequest', deep],
+      ['/Bundle', JSON.stringify({ resourceType: 'Bundle', type: 'batch', entry: [] })],
+      ['/Bundle', JSON.stringify({ ...referralBundle(), entry: [...(referralBundle().entry ?? []), { resource: { resourceType: 'Encounter', status: 'planned', class: { code: 'AMB' } }, request: { method: 'DELETE', url: 'Patient/1' } }] })],
+      ['/QuestionnaireResponse', JSON.stringify({ resourceType: 'QuestionnaireResponse', status: 'completed', questionnaire: 'http://evil.example.org/q', subject: { reference: 'Patient/../../etc' } })],
+    ];
+    for (const [path, raw] of cases) {
+      const res = await post(path, raw);
+      expect(res.status, `${path} ${raw.slice(0, 60)}`).toBeGreaterThanOrEqual(400);
+      expect(res.status, `${path} ${raw.slice(0, 60)}`).toBeLessThan(500);
+      expect(res.body.resourceType, raw.slice(0, 60)).toBe('OperationOutcome');
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(await stack.store().getReferral(selfReferencing.identifier?.[0]?.value as string)).toBeUndefined();
+    const traversal = await fhir('GET', '/Task/..%2F..%2Fpatients', { role: 'physician' });
+    expect(traversal.status).toBe(404);
+    expect(traversal.body.resourceType).toBe('OperationOutcome');
+  });
 });
