@@ -3,7 +3,7 @@
 // patch planned and performed, and four follow-up visits to `completed`. Synthetic data only:
 // names, MRNs and addresses are invented (example.org).
 import type { DecisionStage, FollowUpVisit, Role } from '../functions/domain/vocabulary.js';
-import { acceptTriage } from '../tests/support/fixtures.js';
+import { acceptTriage, completeCheck } from '../tests/support/fixtures.js';
 
 let counter = 0;
 
@@ -74,6 +74,7 @@ export const HAPPY_PATH: readonly ScriptStep[] = [
       volumeMl: 12,
       technicalSuccess: true,
       performedOn: daysAgo(2),
+      preProcedureCheck: completeCheck,
     }),
     next: { stage: 'FOLLOW_UP', visit: 'day1' },
   },

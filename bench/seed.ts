@@ -14,7 +14,8 @@ import { DEFAULT_CONFIG } from '../functions/domain/config.js';
 import { applyDecision, emptyHistory } from '../functions/domain/history.js';
 import type { ClinicalHistory } from '../functions/domain/patient.js';
 import { decisionSchemas, type Decision } from '../functions/domain/schemas.js';
-import { DECIDERS, OUTCOMES, type DecisionStage, type HoldReason, type Stage, type Status } from '../functions/domain/vocabulary.js';
+import { DECIDERS } from '../functions/domain/pathway.js';
+import { OUTCOMES, type DecisionStage, type HoldReason, type Stage, type Status } from '../functions/domain/vocabulary.js';
 import { monthOf, systemClock, ulidIds } from '../functions/shared/clock.js';
 import { PathwayStore, patientItem, referralItem, type PatientRecord } from '../functions/store/pathway-store.js';
 import { keys } from '../functions/store/table-layout.js';
@@ -142,7 +143,7 @@ export class PatientFactory {
     const progress = status === 'completed' ? 9 : status === 'lost_to_follow_up' ? 5 : PROGRESS_AT[stage];
     const history = this.histories[progress] as ClinicalHistory;
     const lastStep = progress + 2;
-    const serviceDays = stage === 'FOLLOW_UP' ? 30 : DEFAULT_CONFIG.serviceLevelDays[stage];
+    const serviceDays = stage === 'FOLLOW_UP' ? 30 : (DEFAULT_CONFIG.serviceLevelDays[stage] ?? 7);
     // Due dates around now: roughly one open patient in five is overdue.
     const dueAt = open ? new Date(stageEnteredAt + serviceDays * DAY * (0.3 + rand() * 1.2) + 3 * DAY).toISOString() : null;
     const role = DECIDERS[stage].includes('physician') ? 'physician' : 'coordinator';
@@ -173,7 +174,7 @@ export class PatientFactory {
       lastTransition: { step: lastStep, fromStage: stays.at(-2)?.stage ?? 'REFERRAL', fromStatus: 'active' },
       notified: { step: lastStep, templates: ['stage_entered'] },
       pendingDecision: open
-        ? { stage, allowedOutcomes: [...OUTCOMES[stage]], dueAt: dueAt as string, createdAt: iso(stageEnteredAt), step: lastStep, ...(stage === 'FOLLOW_UP' ? { visit: 'day1' as const } : {}) }
+        ? { id: `seed-${patientId}`, stage, allowedOutcomes: [...OUTCOMES[stage]], dueAt: dueAt as string, createdAt: iso(stageEnteredAt), step: lastStep, ...(stage === 'FOLLOW_UP' ? { visit: 'day1' as const } : {}) }
         : null,
       taskToken: open ? `seed-token-${patientId}-${'x'.repeat(40)}` : null,
       decidedAt: null,

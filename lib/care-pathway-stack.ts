@@ -70,9 +70,11 @@ export const API_ROUTES = [
   { method: HttpMethod.POST, path: '/patients/{patientId}/hold', handler: 'patientActions' },
   { method: HttpMethod.POST, path: '/patients/{patientId}/resume', handler: 'patientActions' },
   { method: HttpMethod.POST, path: '/patients/{patientId}/withdraw', handler: 'patientActions' },
+  { method: HttpMethod.POST, path: '/patients/{patientId}/red-flags', handler: 'redFlags' },
   { method: HttpMethod.GET, path: '/metrics/throughput', handler: 'admin' },
   { method: HttpMethod.GET, path: '/metrics/sla', handler: 'admin' },
   { method: HttpMethod.GET, path: '/audit', handler: 'admin' },
+  { method: HttpMethod.GET, path: '/audit/verify', handler: 'admin' },
   ...FHIR_ROUTES.map((r) => ({ method: HttpMethod[r.method], path: r.path, handler: 'fhir' as const, ...('public' in r ? { public: true } : {}) })),
   { method: HttpMethod.GET, path: '/openapi.json', handler: 'openapi', public: true },
 ] as const;
@@ -173,9 +175,8 @@ export class CarePathwayStack extends Stack {
     // Reserved concurrency bounds each handler (HIPAA LambdaConcurrency) well above one program's
     // load. 100 in total: AWS keeps 100 unreserved, so the account quota must be at least 200.
     const workflow = {
-      persistTransition: fn('PersistTransition', 'functions/workflow/persist-transition.ts', 15, Duration.seconds(30)),
-      notifyTeam: fn('NotifyTeam', 'functions/workflow/notify-team.ts', 10, Duration.seconds(30)),
-      awaitDecision: fn('AwaitDecision', 'functions/workflow/await-decision.ts', 15, Duration.seconds(30)),
+      enterStage: fn('EnterStage', 'functions/workflow/enter-stage.ts', 25, Duration.seconds(30)),
+      closePathway: fn('ClosePathway', 'functions/workflow/close-pathway.ts', 10, Duration.seconds(30)),
       recordFailure: fn('RecordFailure', 'functions/workflow/record-failure.ts', 5, Duration.seconds(30)),
       continuePathway: fn('ContinuePathway', 'functions/workflow/continue-pathway.ts', 5, Duration.seconds(30)),
     };
@@ -186,6 +187,7 @@ export class CarePathwayStack extends Stack {
       referrals: fn('Referrals', 'functions/api/referrals.ts', 10),
       decisions: fn('Decisions', 'functions/api/decisions.ts', 10),
       patientActions: fn('PatientActions', 'functions/api/patient-actions.ts', 10),
+      redFlags: fn('RedFlags', 'functions/api/red-flags.ts', 5),
       queries: fn('Queries', 'functions/api/queries.ts', 20),
       admin: fn('Admin', 'functions/api/admin.ts', 5),
       fhir: fn('Fhir', 'functions/api/fhir.ts', 10, Duration.seconds(15)),
@@ -199,8 +201,9 @@ export class CarePathwayStack extends Stack {
       api.fhir,
       api.decisions,
       api.patientActions,
-      workflow.persistTransition,
-      workflow.awaitDecision,
+      workflow.enterStage,
+      workflow.closePathway,
+      api.redFlags,
       workflow.recordFailure,
       workflow.continuePathway,
       overdueSweep,
@@ -208,7 +211,7 @@ export class CarePathwayStack extends Stack {
     ]) {
       this.data.grantPathwayReadWrite(f.function);
     }
-    for (const f of [api.queries, api.admin, workflow.notifyTeam]) {
+    for (const f of [api.queries, api.admin]) {
       this.data.grantPathwayRead(f.function);
     }
     // Every function records what it did (reads of a patient record included); none may rewrite it.
@@ -221,7 +224,10 @@ export class CarePathwayStack extends Stack {
 
     // ---------------------------------------------------------------- email
     const mailIdentity = new EmailIdentity(this, 'MailDomain', { identity: Identity.domain(mailDomain) });
-    for (const f of [workflow.notifyTeam, workflow.recordFailure, overdueSweep]) {
+    // The outbox is delivered by the engine's tasks, by a resume (a stage announced after a hold)
+    // and by the sweep (what a crash left undelivered); the red-flag report emails the team and site
+    // lead at once (R11).
+    for (const f of [workflow.enterStage, workflow.closePathway, workflow.recordFailure, api.patientActions, overdueSweep, api.redFlags]) {
       Grant.addToPrincipal({
         grantee: f.function,
         actions: ['ses:SendEmail', 'ses:SendRawEmail'],
@@ -232,16 +238,15 @@ export class CarePathwayStack extends Stack {
     // ---------------------------------------------------------------- state machine
     const definitionPath = props.definitionPath ?? DEFAULT_DEFINITION_PATH;
     const definitionSubstitutions = {
-      PersistTransitionFunctionArn: workflow.persistTransition.function.functionArn,
-      NotifyTeamFunctionArn: workflow.notifyTeam.function.functionArn,
-      AwaitDecisionFunctionArn: workflow.awaitDecision.function.functionArn,
+      EnterStageFunctionArn: workflow.enterStage.function.functionArn,
+      ClosePathwayFunctionArn: workflow.closePathway.function.functionArn,
       RecordFailureFunctionArn: workflow.recordFailure.function.functionArn,
       ContinuePathwayFunctionArn: workflow.continuePathway.function.functionArn,
     };
     const stateMachineLogs = new LogGroup(this, 'StateMachineLogs', {
       // The vendedlogs prefix keeps CloudWatch Logs resource policies small for log delivery.
       logGroupName: `/aws/vendedlogs/states/${this.stackName}-care-pathway`,
-      retention: RetentionDays.ONE_YEAR,
+      retention: RetentionDays.SIX_YEARS, // audit-relevant: kept as long as the audit trail
       encryptionKey: logsKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -266,18 +271,14 @@ export class CarePathwayStack extends Stack {
     this.stateMachine.grantTaskResponse(api.decisions.function);
     this.stateMachine.grantTaskResponse(api.patientActions.function);
     this.stateMachine.grantTaskResponse(api.fhir.function);
-    // A withdrawal while no decision is pending stops the patient's execution instead.
     const executionsArn = this.formatArn({
       service: 'states',
       resource: 'execution',
       resourceName: `${stateMachineName}:*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
-    Grant.addToPrincipal({ grantee: api.patientActions.function, actions: ['states:StopExecution'], resourceArns: [executionsArn] });
-    // A decision recorded before a crash is re-delivered by await-decision on the task's new token.
     const byName = StateMachine.fromStateMachineName(this, 'CarePathwayByName', stateMachineName);
-    byName.grant(workflow.awaitDecision.function, 'states:SendTaskSuccess');
-    // The sweep redelivers such decisions too (SendTaskSuccess only: it never fails or heartbeats a task).
+    // The sweep redelivers recorded hand-offs (SendTaskSuccess only: it never fails or heartbeats a task).
     this.stateMachine.grant(overdueSweep.function, 'states:SendTaskSuccess');
     // Step Functions authorizes StartExecution through a version or alias against the unqualified
     // state machine ARN, and passes the version number or alias name as states:StateMachineQualifier
@@ -287,14 +288,17 @@ export class CarePathwayStack extends Stack {
     // start the next execution on that same version (name-based: it is one of the machine's tasks).
     // Unqualified (an execution that predates versioning) or a version number, never the live
     // alias, which would move a patient mid-way onto the newest definition.
-    workflow.continuePathway.function.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['states:StartExecution'],
-        resources: [byName.stateMachineArn],
-        conditions: { StringNotEquals: { 'states:StateMachineQualifier': LIVE_ALIAS } },
-      }),
-    );
-    Grant.addToPrincipal({ grantee: workflow.continuePathway.function, actions: ['states:DescribeExecution'], resourceArns: [executionsArn] });
+    // The reconciler (in the sweep) continues a pathway whose execution is gone the same way.
+    for (const f of [workflow.continuePathway, overdueSweep]) {
+      f.function.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['states:StartExecution'],
+          resources: [byName.stateMachineArn],
+          conditions: { StringNotEquals: { 'states:StateMachineQualifier': LIVE_ALIAS } },
+        }),
+      );
+      Grant.addToPrincipal({ grantee: f.function, actions: ['states:DescribeExecution'], resourceArns: [executionsArn] });
+    }
 
     // Pathway versions: every deployment that changes the definition publishes a new version,
     // kept after replacement so patients mid-way finish on theirs; new referrals start through
@@ -322,8 +326,6 @@ export class CarePathwayStack extends Stack {
       );
       f.function.addEnvironment('STATE_MACHINE_ARN', alias.attrArn);
     }
-    // The sweep stops the execution of a withdrawal whose task is gone.
-    Grant.addToPrincipal({ grantee: overdueSweep.function, actions: ['states:StopExecution'], resourceArns: [executionsArn] });
     // The version number new patients record (the last segment of the version ARN).
     for (const f of [api.referrals, api.fhir]) f.function.addEnvironment('PATHWAY_VERSION', Fn.select(7, Fn.split(':', version.attrArn)));
     for (const f of [api.decisions, api.patientActions]) {
@@ -430,7 +432,7 @@ export class CarePathwayStack extends Stack {
       },
     });
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
-      retention: RetentionDays.ONE_YEAR,
+      retention: RetentionDays.SIX_YEARS, // audit-relevant: kept as long as the audit trail
       encryptionKey: logsKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -530,8 +532,7 @@ export class CarePathwayStack extends Stack {
     }
 
     this.acknowledgeNagFindings(stateMachineRole, Object.values(workflow), [overdueSweep, deliverNotifications], executionsArn, [
-      ['StopExecution', api.patientActions],
-      ['StopExecution', overdueSweep],
+      ['DescribeExecution', overdueSweep],
       ['DescribeExecution', workflow.continuePathway],
     ]);
 
@@ -544,7 +545,7 @@ export class CarePathwayStack extends Stack {
       region: this.region,
     });
 
-    const events = new PathwayEvents(this, 'PathwayEvents', { publishers: [workflow.persistTransition], deliveryWorker: deliverNotifications, fhirPublicBaseUrl: stage.url });
+    const events = new PathwayEvents(this, 'PathwayEvents', { publishers: [workflow.enterStage, workflow.closePathway, workflow.recordFailure, api.patientActions, overdueSweep], deliveryWorker: deliverNotifications, fhirPublicBaseUrl: stage.url });
     new CfnOutput(this, 'PathwayEventBusName', { value: events.bus.eventBusName });
     new CfnOutput(this, 'ApiUrl', { value: stage.url });
     new CfnOutput(this, 'DashboardUrl', { value: `${this.dashboard.url}/` });

@@ -9,6 +9,7 @@ import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { AUDIT_TABLE, PATHWAY_TABLE } from '../functions/store/table-layout.js';
+import { AuditArchive } from './audit-archive.js';
 
 const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'];
 const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
@@ -21,6 +22,8 @@ export class DataStores extends Construct {
   readonly auditTable: Table;
   readonly pathwayKey: Key;
   readonly auditKey: Key;
+  /** The audit trail's immutable six-year copy (S3 Object Lock, compliance mode). */
+  readonly auditArchive: AuditArchive;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -84,6 +87,8 @@ export class DataStores extends Construct {
       sortKey: { name: AUDIT_TABLE.monthIndex.sortKey, type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,
     });
+
+    this.auditArchive = new AuditArchive(this, 'AuditArchive', { auditTable: this.auditTable, auditKey: this.auditKey });
 
     // PITR only reaches back 35 days; the pathway is the record of truth for years, so keep
     // monthly snapshots too, in a vault under its own key.

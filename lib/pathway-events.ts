@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import type { PathwayFunction } from './pathway-function.js';
 
 export interface PathwayEventsProps {
-  /** Functions that publish transitions (persist-transition). */
+  /** Functions that deliver outboxes, and so publish the transitions they announce. */
   readonly publishers: readonly PathwayFunction[];
   /** The subscription delivery worker, run on a schedule. */
   readonly deliveryWorker: PathwayFunction;

@@ -1,9 +1,11 @@
 // The local HTTP API: turns requests into API Gateway (HTTP API, payload 2.0) events for the same
 // handlers the cloud runs, after verifying the bearer token as the JWT authorizer would.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { MAX_BODY_BYTES, type HttpEvent } from '../functions/shared/http.js';
+import { MAX_BODY_BYTES, RETRY_AFTER_SECONDS, type HttpEvent } from '../functions/shared/http.js';
 import type { TokenVerifier } from './auth.js';
+import type { HealthReport } from './health.js';
 
 type Handler = (event: HttpEvent) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -24,13 +26,65 @@ export interface ApiServerOptions {
   readonly isReady: () => boolean;
   /** Extra handler for non-API paths (the dashboard); return false when it did not answer. */
   readonly fallback?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  /** Asks every dependency (GET /health); without it, ready means healthy. */
+  readonly health?: () => Promise<HealthReport>;
+  readonly limits?: Partial<ServerLimits>;
 }
+
+/**
+ * How long a client may take and how many may be connected at once. A slow or stuck client is
+ * cut off instead of holding a connection for minutes (Node's defaults: 60 s for headers, 300 s
+ * for a request, no cap).
+ */
+export interface ServerLimits {
+  /** The whole request head must arrive within this. */
+  readonly headersTimeoutMs: number;
+  /** The whole request (head and body) must arrive within this. */
+  readonly requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  readonly keepAliveTimeoutMs: number;
+  /** Connections beyond this many are refused. */
+  readonly maxConnections: number;
+  /** Request head size limit (an oversized one gets 431 with the contract's error body). */
+  readonly maxHeaderBytes: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 256,
+  maxHeaderBytes: 16 * 1024,
+};
 
 const json = (res: ServerResponse, status: number, body: unknown) => {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
 };
-const error = (res: ServerResponse, status: number, code: string, message: string) => json(res, status, { error: { code, message } });
+const error = (res: ServerResponse, status: number, code: string, message: string, issues?: { path: string; message: string }[]) =>
+  json(res, status, { error: { code, message, ...(issues ? { issues } : {}) } });
+
+/** A host name, IPv4 or bracketed IPv6 address, with an optional port: what a Host header may be. */
+const HOST_HEADER = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/** Errors Node's parser raises before a request exists, answered with the contract's error body. */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, code, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'RequestHeaderFieldsTooLarge', 'The request headers are too large.']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'RequestTimeout', 'The request took too long to arrive.']
+        : [400, 'ValidationError', 'The request is not valid HTTP.'];
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncache-control: no-store\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
 
 function match(route: Route, method: string, path: string): Record<string, string> | undefined {
   if (route.method !== method) return undefined;
@@ -66,18 +120,53 @@ async function readBody(req: IncomingMessage): Promise<string | 'too-large'> {
 }
 
 export function startApiServer(opts: ApiServerOptions): Promise<Server> {
-  const server = createServer((req, res) => {
-    handle(req, res).catch(() => {
-      if (!res.headersSent) error(res, 500, 'InternalError', 'Something went wrong.');
-      else res.end();
-    });
-  });
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      maxHeaderSize: limits.maxHeaderBytes,
+      // How often Node enforces the two timeouts above (default every 30 s).
+      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+    },
+    (req, res) => {
+      handle(req, res).catch(() => {
+        if (!res.headersSent) error(res, 500, 'InternalError', 'Something went wrong.');
+        else res.end();
+      });
+    },
+  );
+  server.maxConnections = limits.maxConnections;
+  server.maxHeadersCount = 100;
+  server.on('clientError', answerClientError);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+    const host = req.headers.host ?? '';
+    if (!HOST_HEADER.test(host)) {
+      res.setHeader('connection', 'close');
+      return error(res, 400, 'ValidationError', 'The Host header is missing or malformed.', [{ path: 'headers.host', message: 'must be a host name or address, with an optional port' }]);
+    }
+    // The path comes from the request line alone (a URL built from the Host header could fail on it).
+    const target = req.url ?? '/';
+    let url: URL;
+    try {
+      url = new URL(`http://localhost${target.startsWith('/') ? target : `/${target}`}`);
+    } catch {
+      return error(res, 400, 'ValidationError', 'The request path is malformed.', [{ path: 'path', message: 'must be a valid path' }]);
+    }
     const method = req.method ?? 'GET';
     if (url.pathname === '/health' && method === 'GET') {
-      return opts.isReady() ? json(res, 200, { status: 'ok' }) : json(res, 503, { status: 'starting' });
+      if (!opts.isReady()) return json(res, 503, { status: 'starting' });
+      const report = opts.health ? await opts.health() : undefined;
+      if (!report || report.status === 'ok') return json(res, 200, { status: 'ok' });
+      res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
+      return json(res, 503, {
+        status: 'unavailable',
+        down: report.down,
+        parts: report.parts,
+        error: { code: 'ServiceUnavailable', message: `Unavailable: ${report.down.join(', ')}.` },
+      });
     }
     // A browser opening a dashboard link (e.g. an email's /patients/<id>) asks for a page
     // without a bearer token: that is the dashboard's, every other request the API's.
@@ -98,7 +187,10 @@ export function startApiServer(opts: ApiServerOptions): Promise<Server> {
       const known = opts.routes.some((r) => match({ ...r, method: method as 'GET' }, method, url.pathname));
       return error(res, 404, 'NotFound', known ? 'No such route.' : 'No such route.');
     }
-    if (!opts.isReady()) return error(res, 503, 'Unavailable', 'The stack is starting; try again shortly.');
+    if (!opts.isReady()) {
+      res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
+      return error(res, 503, 'ServiceUnavailable', 'The stack is starting; try again shortly.');
+    }
     const auth = req.headers.authorization ?? '';
     const token = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(auth)?.[1];
     if (!token && !found.route.public) return error(res, 401, 'Unauthorized', 'A bearer token is required.');
@@ -131,7 +223,7 @@ export function startApiServer(opts: ApiServerOptions): Promise<Server> {
       requestContext: {
         accountId: '000000000000',
         apiId: 'local',
-        domainName: url.host,
+        domainName: host,
         domainPrefix: 'local',
         http: { method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '', userAgent: headers['user-agent'] ?? '' },
         requestId: `${now.getTime()}-${Math.random().toString(36).slice(2)}`,

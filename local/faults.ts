@@ -2,7 +2,7 @@
 // from the LOCAL_FAULTS environment variable as JSON, e.g.
 //   [{"function":"notify-team","error":"MailRejectedError","times":2},
 //    {"function":"persist-transition","error":"TransientError","probability":0.2},
-//    {"function":"persist-transition","error":"CorruptRecordError","match":{"to":{"stage":"MYELOGRAPHY"}}}]
+//    {"function":"enter-stage","error":"CorruptRecordError","match":{"step":4}}]
 // A rule fires when the function matches, `match` is a subset of the payload, and it has fired
 // fewer than `times` times (default unlimited), with the given probability (default 1). The
 // first rule that fires wins.

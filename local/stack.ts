@@ -1,7 +1,6 @@
 // The whole product on one machine: DynamoDB Local, the SES server, the local Step Functions
 // service running the same ASL, and the HTTP API, all pointed at by the SDK's standard
 // AWS_ENDPOINT_URL_<SERVICE> variables so the handlers run unchanged.
-import './polyfills.js';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
@@ -12,8 +11,12 @@ import { dashboardFallback, WEB_DIST_DIR } from '../web/server/dashboard.js';
 import { issueToken, localVerifier } from './auth.js';
 import { startApiServer, type Route } from './api-server.js';
 import { ensureTables, startDynamoLocal } from './dynamodb.js';
+import { checkWaitingCheckpoints, describeCheckpointReport } from './checkpoint-check.js';
+import { checkHealth, localDependencyChecks } from './health.js';
 import { startSes } from './ses.js';
 import { FHIR_ROUTES } from '../functions/fhir/routes.js';
+// The reconciliation at start delivers outboxes here, outside the handlers that register the sink.
+import '../functions/fhir/pathway-event-sink.js';
 import { apiReference } from './api-reference.js';
 import type { LocalSettings } from './settings.js';
 import { startLocalSfn, type LocalSfnOptions } from './sfn-service.js';
@@ -25,17 +28,15 @@ const ACCOUNT = '000000000000';
 
 /** The workflow Lambdas by the name the local engine invokes them with. */
 const WORKFLOW_FUNCTIONS = {
-  'persist-transition': () => import('../functions/workflow/persist-transition.js'),
-  'notify-team': () => import('../functions/workflow/notify-team.js'),
-  'await-decision': () => import('../functions/workflow/await-decision.js'),
+  'enter-stage': () => import('../functions/workflow/enter-stage.js'),
+  'close-pathway': () => import('../functions/workflow/close-pathway.js'),
   'record-failure': () => import('../functions/workflow/record-failure.js'),
   'continue-pathway': () => import('../functions/workflow/continue-pathway.js'),
 } as const;
 
 const SUBSTITUTIONS: Record<string, keyof typeof WORKFLOW_FUNCTIONS> = {
-  PersistTransitionFunctionArn: 'persist-transition',
-  NotifyTeamFunctionArn: 'notify-team',
-  AwaitDecisionFunctionArn: 'await-decision',
+  EnterStageFunctionArn: 'enter-stage',
+  ClosePathwayFunctionArn: 'close-pathway',
   RecordFailureFunctionArn: 'record-failure',
   ContinuePathwayFunctionArn: 'continue-pathway',
 };
@@ -71,9 +72,11 @@ export const API_ROUTES: readonly Route[] = [
   { method: 'POST', path: '/patients/{patientId}/hold', handler: lazy(() => import('../functions/api/patient-actions.js')) },
   { method: 'POST', path: '/patients/{patientId}/resume', handler: lazy(() => import('../functions/api/patient-actions.js')) },
   { method: 'POST', path: '/patients/{patientId}/withdraw', handler: lazy(() => import('../functions/api/patient-actions.js')) },
+  { method: 'POST', path: '/patients/{patientId}/red-flags', handler: lazy(() => import('../functions/api/red-flags.js')) },
   { method: 'GET', path: '/metrics/throughput', handler: lazy(() => import('../functions/api/admin.js')) },
   { method: 'GET', path: '/metrics/sla', handler: lazy(() => import('../functions/api/admin.js')) },
   { method: 'GET', path: '/audit', handler: lazy(() => import('../functions/api/admin.js')) },
+  { method: 'GET', path: '/audit/verify', handler: lazy(() => import('../functions/api/admin.js')) },
   ...FHIR_ROUTES.map((r) => ({ ...r, handler: lazy(() => import('../functions/api/fhir.js')) })),
   { method: 'GET', path: '/openapi.json', public: true, handler: lazy(() => import('../functions/api/openapi.js')) },
 ];
@@ -93,10 +96,12 @@ export interface StackOptions {
   readonly pathwayConfig?: Record<string, unknown>;
   readonly retryIntervalMs?: number;
   readonly injectFault?: LocalSfnOptions['injectFault'];
-  /** The ASL to run (default statemachines/care-pathway.asl.json); tests deploy a new version with it. */
+  /** The ASL to run (default statemachines/care-pathway.asl.json, or LOCAL_ASL_PATH); tests deploy a new version with it. */
   readonly aslPath?: string;
   /** How often the overdue sweep runs (default one minute). */
   readonly sweepEveryMs?: number;
+  /** First delay before a crashed DynamoDB Local is restarted (default 500 ms, doubling). */
+  readonly dynamodbRestartDelayMs?: number;
 }
 
 export interface Stack {
@@ -114,7 +119,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     dynamodb: `http://${s.host}:${s.dynamodbPort}`,
     sfn: `http://${s.host}:${s.sfnPort}`,
   };
-  const versions = publishVersions(join(s.dataDir, 'stepfunctions-versions'), readFileSync(opts.aslPath ?? ASL_PATH, 'utf8'));
+  const versions = publishVersions(join(s.dataDir, 'stepfunctions-versions'), readFileSync(opts.aslPath ?? process.env.LOCAL_ASL_PATH ?? ASL_PATH, 'utf8'));
   const latest = versions.at(-1) as { n: number };
   const machineName = (n: number) => `${STATE_MACHINE_NAME}-v${n}`;
   const stateMachineArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${machineName(latest.n)}`;
@@ -144,10 +149,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     // hosted UI; this endpoint is never deployed).
     const dashboard = dashboardFallback({ distDir: WEB_DIST_DIR, signIn: (req) => issueToken(s.dataDir, req) });
     const fallback: typeof dashboard = async (req, res) => (await apiReference(req, res)) || dashboard(req, res);
-    const api: Server = await startApiServer({ host: s.host, port: s.apiPort, routes: API_ROUTES, verify, isReady: () => ready, fallback });
+    const checks = localDependencyChecks(urls);
+    const api: Server = await startApiServer({ host: s.host, port: s.apiPort, routes: API_ROUTES, verify, isReady: () => ready, fallback, health: () => checkHealth(checks) });
     stops.push(() => new Promise<void>((r) => { api.closeAllConnections(); api.close(() => r()); }));
 
-    const dynamo = await startDynamoLocal(s.dataDir, s.host, s.dynamodbPort);
+    const dynamo = await startDynamoLocal(s.dataDir, s.host, s.dynamodbPort, opts.dynamodbRestartDelayMs === undefined ? {} : { restartDelayMs: opts.dynamodbRestartDelayMs });
     stops.push(dynamo.stop);
     const ddb = new DynamoDBClient({});
     await ensureTables(ddb, { pathway: 'csf-pathway', audit: 'csf-audit' });
@@ -156,6 +162,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const ses = await startSes(s.dataDir, s.host, s.sesPort);
     stops.push(ses.stop);
 
+    // Before the engine resumes (it writes those files once it runs): each waiting execution against its record.
+    const checkpoints = await checkWaitingCheckpoints(`${s.dataDir}/stepfunctions`, 'csf-pathway').catch(() => undefined);
+    if (checkpoints && checkpoints.waiting > 0) console.log(describeCheckpointReport(checkpoints));
     const sfn = await startLocalSfn({
       host: s.host,
       port: s.sfnPort,
@@ -178,13 +187,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
     // Decisions and withdrawals recorded while the engine was down reach it now. Then the overdue sweep runs on
     // a timer (EventBridge in the cloud), which also redelivers such decisions.
-    const { redeliverDecisions } = await import('../functions/app/decisions.js');
+    const { reconcile, startStalledReferrals } = await import('../functions/app/sweep.js');
     const { runtimeDeps } = await import('../functions/shared/runtime.js');
     const { handler: sweep } = await import('../functions/workflow/overdue-sweep.js');
-    const { startStalledReferrals } = await import('../functions/app/engine.js');
-    await redeliverDecisions(runtimeDeps(), 0).catch(() => 0);
+    const deps = await runtimeDeps();
+    await reconcile(deps, 0).catch(() => 0);
     // No request is in flight before the API is ready: any referral not yet started is stalled.
-    await startStalledReferrals(runtimeDeps(), new Date(), 0).catch(() => 0);
+    await startStalledReferrals(deps, new Date(), 0).catch(() => 0);
     let sweeping: Promise<unknown> = Promise.resolve();
     const timer = setInterval(() => {
       sweeping = sweeping.then(() => sweep()).catch(() => undefined);

@@ -11,6 +11,7 @@ const pathwayConfig = process.env.LOCAL_PATHWAY_CONFIG ? (JSON.parse(process.env
 // Test knob: inject faults into the local engine's Lambda invocations (see local/faults.ts).
 const faults = process.env.LOCAL_FAULTS ? (JSON.parse(process.env.LOCAL_FAULTS) as FaultRule[]) : undefined;
 const sweepEveryMs = process.env.LOCAL_SWEEP_INTERVAL_MS ? Number(process.env.LOCAL_SWEEP_INTERVAL_MS) : undefined;
+const dynamodbRestartDelayMs = process.env.LOCAL_DYNAMODB_RESTART_DELAY_MS ? Number(process.env.LOCAL_DYNAMODB_RESTART_DELAY_MS) : undefined;
 const stack = await startStack({
   settings,
   ...(process.env.LOCAL_ASL_PATH ? { aslPath: process.env.LOCAL_ASL_PATH } : {}),
@@ -18,6 +19,7 @@ const stack = await startStack({
   ...(faults ? { injectFault: faultInjector(faults) } : {}),
   ...(retryIntervalMs === undefined ? {} : { retryIntervalMs }),
   ...(pathwayConfig ? { pathwayConfig } : {}),
+  ...(dynamodbRestartDelayMs === undefined ? {} : { dynamodbRestartDelayMs }),
 });
 const { urls } = stack;
 console.log(`CSF Leak Pathway is running (${((Date.now() - started) / 1000).toFixed(1)} s)

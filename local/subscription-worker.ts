@@ -6,7 +6,8 @@ import { subscriptionDeps } from '../functions/fhir/subscription-runtime.js';
 export function startSubscriptionWorker(everyMs: number): () => Promise<void> {
   let running: Promise<unknown> | undefined;
   const timer = setInterval(() => {
-    running ??= deliverPending(subscriptionDeps())
+    running ??= subscriptionDeps()
+      .then(deliverPending)
       .catch(() => 0)
       .finally(() => (running = undefined));
   }, everyMs);

@@ -1,22 +1,29 @@
-// Generates statemachines/care-pathway.asl.json. The ASL file is the reviewed artefact (it is
-// committed and read by CDK and the local engine); this script only keeps its 40-odd states
-// consistent: same retry policy, same catch, same payload shape on every task.
-// Run: npx tsx scripts/gen-asl.ts
+// Generates statemachines/care-pathway.asl.json from the pathway definition
+// (functions/domain/pathway.ts). The ASL file is the reviewed artefact (committed, read by CDK
+// and the local engine); a test keeps it equal to what this script writes.
+//
+// Per stage, two states: `Enter<Stage>` (one waitForTaskToken task: the record already moved
+// in the transaction that recorded the decision; the task attaches the token and delivers the
+// stage's emails) and `Route<Stage>Decision` (a Choice on the outcome and the facts the domain
+// computed, in the definition's route order). Closing a pathway is one `Close<Status>` task.
+// Run: npx tsx scripts/gen-asl.ts [--definition <module exporting `pathway`>] [--out <file>]
 import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { pathToFileURL, fileURLToPath } from 'node:url';
+import { CARE_PATHWAY, type Destination, type PathwayDefinition, type Route, type StageDefinition } from '../functions/domain/pathway.js';
 
 type State = Record<string, unknown>;
-const states: Record<string, State> = {};
 
+// Transient errors only (functions/shared/transient.ts classifies SDK and network failures as
+// TransientError); an outage of a few minutes is ridden out, then the reconciler takes over.
 const TRANSIENT = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException', 'TransientError'];
-const retry = [
-  { ErrorEquals: TRANSIENT, IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' },
-];
-const notifyRetry = [
-  { ErrorEquals: [...TRANSIENT, 'MailThrottledError'], IntervalSeconds: 2, MaxAttempts: 4, BackoffRate: 2, MaxDelaySeconds: 30, JitterStrategy: 'FULL' },
-];
+const retry = [{ ErrorEquals: TRANSIENT, IntervalSeconds: 2, MaxAttempts: 8, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' }];
 const closedCatch = { ErrorEquals: ['PathwayClosedError'], ResultPath: null, Next: 'PathwayClosed' };
 const failCatch = { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordPathwayFailure' };
+
+const pascal = (s: string) => s.toLowerCase().replace(/(^|_)([a-z])/g, (_, __, c: string) => c.toUpperCase());
+export const closeStateOf = (status: string) => `Close${pascal(status)}`;
+export const enterStateOf = (stage: StageDefinition) => `Enter${stage.stateName}`;
+export const routeStateOf = (stage: StageDefinition) => `Route${stage.stateName}Decision`;
 
 const invoke = (fn: string, payload: Record<string, unknown>) => ({
   Type: 'Task',
@@ -24,204 +31,125 @@ const invoke = (fn: string, payload: Record<string, unknown>) => ({
   Parameters: { FunctionName: `\${${fn}}`, Payload: payload },
 });
 
-export const STAGE_STATE_NAMES = {
-  TRIAGE: 'Triage',
-  IMAGING_SELECTION: 'ImagingSelection',
-  MYELOGRAPHY: 'Myelography',
-  TREATMENT_PLANNING: 'TreatmentPlanning',
-  TARGETED_PATCH: 'TargetedPatch',
-  NEUROSURGICAL_ESCALATION: 'NeurosurgicalEscalation',
-  FOLLOW_UP: 'FollowUp',
-} as const;
-type StageKey = keyof typeof STAGE_STATE_NAMES;
+function targetOf(def: PathwayDefinition, to: Destination): string {
+  if ('status' in to) return closeStateOf(to.status);
+  const stage = def.stages.find((s) => s.id === to.stage);
+  if (!stage) throw new Error(`a route leads to ${to.stage}, which is not a stage of ${def.name}`);
+  return enterStateOf(stage);
+}
 
-function persist(to: Record<string, string>, next: string): State {
+function ruleOf(route: Route, next: string): State {
+  const conditions: State[] = [];
+  if (route.outcomes) {
+    const eq = route.outcomes.map((o) => ({ Variable: '$.decision.outcome', StringEquals: o }));
+    conditions.push(eq.length === 1 ? (eq[0] as State) : { Or: eq });
+  }
+  if (route.fact) conditions.push({ Variable: `$.decision.facts.${route.fact}`, BooleanEquals: true });
+  if (conditions.length === 0) throw new Error('a route needs outcomes or a fact');
+  return conditions.length === 1 ? { ...conditions[0], Next: next } : { And: conditions, Next: next };
+}
+
+export function definitionOf(def: PathwayDefinition) {
+  const states: Record<string, State> = {};
+  const first = def.stages.find((s) => s.id === def.firstStage);
+  if (!first) throw new Error(`first stage ${def.firstStage} is not a stage of ${def.name}`);
+
+  // A new pathway opens its first stage; a continuation (a new execution near Step Functions'
+  // limits, or after the reconciler found the old one gone) waits where the record is.
+  states.StartPathway = {
+    Type: 'Choice',
+    Choices: [{ Variable: '$.resumeAt', IsPresent: true, Next: 'ResumeWhereTheRecordIs' }],
+    Default: enterStateOf(first),
+  };
+  states.ResumeWhereTheRecordIs = {
+    Type: 'Choice',
+    Choices: def.stages.map((s) => ({ Variable: '$.resumeAt', StringEquals: s.id, Next: enterStateOf(s) })),
+    Default: 'UnexpectedDecision',
+  };
+
+  const closing = new Set<string>(['withdrawn']);
+  for (const stage of def.stages) {
+    states[enterStateOf(stage)] = {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      Parameters: {
+        FunctionName: '${EnterStageFunctionArn}',
+        Payload: { 'patientId.$': '$.patientId', stage: stage.id, 'step.$': '$.decision.step', 'taskToken.$': '$$.Task.Token' },
+      },
+      ResultPath: '$.decision',
+      Retry: retry,
+      Catch: [closedCatch, failCatch],
+      Next: routeStateOf(stage),
+    };
+    for (const r of stage.routes) if ('status' in r.to) closing.add(r.to.status);
+    states[routeStateOf(stage)] = {
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.decision.control', IsPresent: true, Next: closeStateOf('withdrawn') },
+        { Variable: '$.decision.continueAsNew', BooleanEquals: true, Next: 'ContinueInNewExecution' },
+        ...stage.routes.map((r) => ruleOf(r, targetOf(def, r.to))),
+      ],
+      Default: 'UnexpectedDecision',
+    };
+  }
+
+  for (const status of closing) {
+    states[closeStateOf(status)] = {
+      ...invoke('ClosePathwayFunctionArn', { 'patientId.$': '$.patientId', status }),
+      ResultPath: null,
+      Retry: retry,
+      Catch: [failCatch],
+      Next: 'PathwayClosed',
+    };
+  }
+
+  states.ContinueInNewExecution = {
+    ...invoke('ContinuePathwayFunctionArn', { 'patientId.$': '$.patientId', 'executionArn.$': '$$.Execution.Id' }),
+    ResultPath: null,
+    Retry: retry,
+    Catch: [closedCatch, failCatch],
+    Next: 'PathwayContinued',
+  };
+  states.PathwayContinued = { Type: 'Succeed', Comment: 'The pathway goes on in the new execution.' };
+  states.UnexpectedDecision = {
+    Type: 'Pass',
+    Parameters: { Error: 'UnexpectedDecision', Cause: 'The decision matched no route of the pathway.' },
+    ResultPath: '$.error',
+    Next: 'RecordPathwayFailure',
+  };
+  states.RecordPathwayFailure = {
+    ...invoke('RecordFailureFunctionArn', { 'patientId.$': '$.patientId', 'error.$': '$.error' }),
+    ResultPath: null,
+    Retry: retry,
+    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'PathwayFailed' }],
+    Next: 'PathwayFailed',
+  };
+  states.PathwayFailed = { Type: 'Fail', Error: 'PathwayFailed', Cause: 'The pathway could not continue; administrators were alerted.' };
+  states.PathwayClosed = { Type: 'Succeed' };
+
   return {
-    ...invoke('PersistTransitionFunctionArn', {
-      'patientId.$': '$.patientId',
-      'step.$': '$.transition.step',
-      to,
-      'cause.$': '$.decision',
-    }),
-    ResultSelector: {
-      'step.$': '$.Payload.step',
-      'stage.$': '$.Payload.stage',
-      'status.$': '$.Payload.status',
-      'continueAsNew.$': '$.Payload.continueAsNew',
-    },
-    ResultPath: '$.transition',
-    Retry: retry,
-    Catch: [closedCatch, failCatch],
-    Next: next,
+    Comment: `${def.name}: ${def.stages.map((s) => s.label.toLowerCase()).join(', ')}. Generated by scripts/gen-asl.ts from functions/domain/pathway.ts.`,
+    StartAt: 'StartPathway',
+    States: states,
   };
 }
-
-// A new pathway starts with the referral; a continuation (a pathway carried over into a new
-// execution before Step Functions' one-year / 25,000-event limits) resumes where it was.
-states.StartPathway = {
-  Type: 'Choice',
-  Choices: [{ Variable: '$.continuation', IsPresent: true, Next: 'ContinueAfterNotification' }],
-  // Intake has already recorded REFERRAL (step 1): announce it, then open triage.
-  Default: 'NotifyTeam',
-};
-
-for (const [stage, name] of Object.entries(STAGE_STATE_NAMES) as [StageKey, string][]) {
-  states[`Enter${name}`] = persist({ stage }, 'NotifyTeam');
-  states[`Await${name}Decision`] = {
-    Type: 'Task',
-    Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
-    Parameters: {
-      FunctionName: '${AwaitDecisionFunctionArn}',
-      Payload: { 'patientId.$': '$.patientId', stage, 'step.$': '$.transition.step', 'taskToken.$': '$$.Task.Token' },
-    },
-    ResultPath: '$.decision',
-    Retry: retry,
-    Catch: [closedCatch, failCatch],
-    Next: `Route${name}Decision`,
-  };
-}
-
-const outcome = (value: string, next: string) => ({ Variable: '$.decision.outcome', StringEquals: value, Next: next });
-const withdrawRule = { Variable: '$.decision.control', IsPresent: true, Next: 'WithdrawPathway' };
-const route = (name: string, choices: unknown[]) => {
-  states[`Route${name}Decision`] = { Type: 'Choice', Choices: [withdrawRule, ...choices], Default: 'UnexpectedDecision' };
-};
-
-route('Triage', [
-  outcome('accept', 'EnterImagingSelection'),
-  outcome('decline', 'DischargePatient'),
-  // request_info: triage again; the notification asks the referring physician.
-  outcome('request_info', 'EnterTriage'),
-]);
-route('ImagingSelection', [outcome('confirm', 'EnterMyelography'), outcome('override', 'EnterMyelography')]);
-route('Myelography', [
-  outcome('leak_found', 'EnterTreatmentPlanning'),
-  // R4: after the configured number of negative studies, multidisciplinary review.
-  { Variable: '$.decision.facts.negativeLimitReached', BooleanEquals: true, Next: 'EnterTreatmentPlanning' },
-  outcome('no_leak', 'EnterImagingSelection'),
-  outcome('equivocal', 'EnterImagingSelection'),
-]);
-route('TreatmentPlanning', [
-  outcome('targeted_patch', 'EnterTargetedPatch'),
-  outcome('empirical_patch', 'EnterTargetedPatch'),
-  outcome('neurosurgery', 'EnterNeurosurgicalEscalation'),
-  outcome('repeat_imaging', 'EnterImagingSelection'),
-  outcome('discharge', 'DischargePatient'),
-]);
-route('TargetedPatch', [outcome('performed', 'EnterFollowUp'), outcome('not_performed', 'EnterTreatmentPlanning')]);
-route('NeurosurgicalEscalation', [
-  outcome('operated', 'EnterFollowUp'),
-  outcome('not_candidate', 'EnterTreatmentPlanning'),
-  outcome('declined', 'EnterTreatmentPlanning'),
-]);
-const visitDone = (value: string) => ({
-  And: [
-    { Variable: '$.decision.outcome', StringEquals: value },
-    { Variable: '$.decision.facts.lastVisit', BooleanEquals: true },
-  ],
-  Next: 'CompletePathway',
-});
-route('FollowUp', [
-  visitDone('resolved'),
-  visitDone('improved'),
-  visitDone('rebound_hypertension'),
-  outcome('resolved', 'EnterFollowUp'),
-  outcome('improved', 'EnterFollowUp'),
-  outcome('rebound_hypertension', 'EnterFollowUp'),
-  outcome('unchanged', 'EnterTreatmentPlanning'),
-  outcome('worse', 'EnterTreatmentPlanning'),
-  outcome('recurrence_same_site', 'EnterTreatmentPlanning'),
-  outcome('recurrence_new_site', 'EnterImagingSelection'),
-  outcome('lost_to_follow_up', 'MarkLostToFollowUp'),
-]);
-
-// One notification step for every transition; mail never blocks care: a failure that retries
-// cannot fix is recorded and alerted, then the pathway moves on.
-states.NotifyTeam = {
-  ...invoke('NotifyTeamFunctionArn', { 'patientId.$': '$.patientId', 'step.$': '$.transition.step' }),
-  ResultPath: null,
-  Retry: notifyRetry,
-  Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.notificationError', Next: 'RecordNotificationFailure' }],
-  Next: 'ContinueAfterNotification',
-};
-states.RecordNotificationFailure = {
-  ...invoke('RecordFailureFunctionArn', {
-    kind: 'notification',
-    'patientId.$': '$.patientId',
-    'step.$': '$.transition.step',
-    'error.$': '$.notificationError',
-  }),
-  ResultPath: null,
-  Retry: retry,
-  Catch: [failCatch],
-  Next: 'ContinueAfterNotification',
-};
-states.ContinueAfterNotification = {
-  Type: 'Choice',
-  Choices: [
-    { Not: { Variable: '$.transition.status', StringEquals: 'active' }, Next: 'PathwayClosed' },
-    { Variable: '$.transition.stage', StringEquals: 'REFERRAL', Next: 'EnterTriage' },
-    { Variable: '$.transition.continueAsNew', BooleanEquals: true, Next: 'ContinueInNewExecution' },
-    ...Object.entries(STAGE_STATE_NAMES).map(([stage, name]) => ({ Variable: '$.transition.stage', StringEquals: stage, Next: `Await${name}Decision` })),
-  ],
-  Default: 'UnexpectedDecision',
-};
-
-states.ContinueInNewExecution = {
-  ...invoke('ContinuePathwayFunctionArn', {
-    'patientId.$': '$.patientId',
-    'step.$': '$.transition.step',
-    'executionArn.$': '$$.Execution.Id',
-  }),
-  ResultPath: null,
-  Retry: retry,
-  Catch: [closedCatch, failCatch],
-  Next: 'PathwayContinued',
-};
-states.PathwayContinued = { Type: 'Succeed', Comment: 'The pathway goes on in the new execution.' };
-
-states.DischargePatient = persist({ status: 'discharged' }, 'NotifyTeam');
-states.CompletePathway = persist({ status: 'completed' }, 'NotifyTeam');
-states.MarkLostToFollowUp = persist({ status: 'lost_to_follow_up' }, 'NotifyTeam');
-// The API has already recorded the withdrawal; this records the engine's side and tells the team.
-states.WithdrawPathway = persist({ status: 'withdrawn' }, 'NotifyTeam');
-
-states.UnexpectedDecision = {
-  Type: 'Pass',
-  Parameters: { Error: 'UnexpectedDecision', Cause: 'The decision matched no route of the pathway.' },
-  ResultPath: '$.error',
-  Next: 'RecordPathwayFailure',
-};
-states.RecordPathwayFailure = {
-  ...invoke('RecordFailureFunctionArn', {
-    kind: 'pathway',
-    'patientId.$': '$.patientId',
-    'step.$': '$.transition.step',
-    'error.$': '$.error',
-  }),
-  ResultPath: null,
-  Retry: retry,
-  Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'PathwayFailed' }],
-  Next: 'PathwayFailed',
-};
-states.PathwayFailed = { Type: 'Fail', Error: 'PathwayFailed', Cause: 'The pathway could not continue; administrators were alerted.' };
-states.PathwayClosed = { Type: 'Succeed' };
-
-const definition = {
-  Comment:
-    'CSF leak care pathway: referral, triage, imaging selection, myelography, treatment planning, targeted patch or neurosurgical escalation, follow-up. Generated by scripts/gen-asl.ts.',
-  StartAt: 'StartPathway',
-  States: states,
-};
 
 export function carePathwayDefinition() {
-  return definition;
+  return definitionOf(CARE_PATHWAY);
 }
 
+export const renderDefinition = (def: PathwayDefinition = CARE_PATHWAY) => `${JSON.stringify(definitionOf(def), null, 2)}\n`;
+
 const target = fileURLToPath(new URL('../statemachines/care-pathway.asl.json', import.meta.url));
-export const renderDefinition = () => `${JSON.stringify(carePathwayDefinition(), null, 2)}\n`;
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  writeFileSync(target, renderDefinition());
-  console.log(`wrote ${Object.keys(carePathwayDefinition().States).length} states to ${target}`);
+  const arg = (name: string) => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  const module = arg('--definition');
+  const def = module ? ((await import(pathToFileURL(module).href)) as { pathway: PathwayDefinition }).pathway : CARE_PATHWAY;
+  const out = arg('--out') ?? target;
+  writeFileSync(out, renderDefinition(def));
+  console.log(`wrote ${Object.keys(definitionOf(def).States).length} states to ${out}`);
 }

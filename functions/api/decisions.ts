@@ -5,5 +5,8 @@ import { runtimeDeps } from '../shared/runtime.js';
 
 export const handler = httpHandler(async (event) => {
   const caller = callerOf(event);
-  return submitDecision(runtimeDeps(), caller, pathParam(event, 'patientId'), jsonBody(event));
+  const claims = event.requestContext?.authorizer?.jwt?.claims as Record<string, unknown> | undefined;
+  const team = typeof claims?.['custom:team'] === 'string' ? claims['custom:team'] : undefined;
+  const ifMatch = event.headers?.['if-match'] ?? event.headers?.['If-Match'];
+  return submitDecision(await runtimeDeps(), caller, pathParam(event, 'patientId'), jsonBody(event), { ...(team ? { team } : {}), ...(ifMatch ? { ifMatch } : {}) });
 });

@@ -29,7 +29,7 @@ export const handler = fhirHandler(async (event) => {
   const route = event.routeKey as FhirRouteKey;
   if (route === 'GET /fhir/R4/metadata') return fhirResponse(200, capabilityStatement(base, true));
   const caller = callerOf(event);
-  const deps = runtimeDeps();
+  const deps = await runtimeDeps();
   const id = () => idParam(event);
   switch (route) {
     case 'POST /fhir/R4': {
@@ -57,13 +57,13 @@ export const handler = fhirHandler(async (event) => {
     case 'GET /fhir/R4/QuestionnaireResponse/{id}':
       return answer(await readQuestionnaireResponse(deps, caller, id()));
     case 'POST /fhir/R4/Subscription':
-      return answer(await registerSubscription(subscriptionDeps(), caller, requireValid<Subscription>(fhirBody(event), 'Subscription')));
+      return answer(await registerSubscription(await subscriptionDeps(), caller, requireValid<Subscription>(fhirBody(event), 'Subscription')));
     case 'GET /fhir/R4/Subscription':
-      return answer(await searchSubscriptions(subscriptionDeps(), caller));
+      return answer(await searchSubscriptions(await subscriptionDeps(), caller));
     case 'GET /fhir/R4/Subscription/{id}':
-      return answer(await readSubscription(subscriptionDeps(), caller, id()));
+      return answer(await readSubscription(await subscriptionDeps(), caller, id()));
     case 'GET /fhir/R4/Subscription/{id}/deliveries':
-      return answer(await subscriptionDeliveries(subscriptionDeps(), caller, id()));
+      return answer(await subscriptionDeliveries(await subscriptionDeps(), caller, id()));
   }
   throw fhirNotFound('No such FHIR interaction.');
 });

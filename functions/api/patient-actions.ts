@@ -3,6 +3,8 @@ import { holdPatient, resumePatient, withdrawPatient } from '../app/patient-acti
 import { notFound } from '../shared/errors.js';
 import { callerOf, httpHandler, jsonBody, pathParam } from '../shared/http.js';
 import { runtimeDeps } from '../shared/runtime.js';
+// The transitions this handler delivers also reach FHIR subscribers and the event bus.
+import '../fhir/pathway-event-sink.js';
 
 const ACTIONS = { hold: holdPatient, resume: resumePatient, withdraw: withdrawPatient } as const;
 
@@ -13,5 +15,5 @@ export const handler = httpHandler(async (event) => {
   if (!run) throw notFound('No such action.');
   // Resume takes an empty object; an absent body counts as {}.
   const body = action === 'resume' && !event.body ? {} : jsonBody(event);
-  return run(runtimeDeps(), caller, pathParam(event, 'patientId'), body);
+  return run(await runtimeDeps(), caller, pathParam(event, 'patientId'), body);
 });

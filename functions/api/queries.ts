@@ -5,6 +5,6 @@ import { runtimeDeps } from '../shared/runtime.js';
 
 export const handler = httpHandler(async (event) => {
   const caller = callerOf(event);
-  if (event.pathParameters?.patientId !== undefined) return getPatient(runtimeDeps(), caller, pathParam(event, 'patientId'));
-  return listPatients(runtimeDeps(), caller, queryOf(event));
+  if (event.pathParameters?.patientId !== undefined) return getPatient(await runtimeDeps(), caller, pathParam(event, 'patientId'));
+  return listPatients(await runtimeDeps(), caller, queryOf(event));
 });

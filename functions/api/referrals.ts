@@ -5,5 +5,5 @@ import { runtimeDeps } from '../shared/runtime.js';
 
 export const handler = httpHandler(async (event) => {
   const caller = callerOf(event);
-  return submitReferral(runtimeDeps(), caller, jsonBody(event));
+  return submitReferral(await runtimeDeps(), caller, jsonBody(event));
 });

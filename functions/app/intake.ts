@@ -1,8 +1,8 @@
-// Referral intake: records the patient at REFERRAL and starts the pathway's execution.
+// Referral intake: records the patient at the intake stage (its announcement queued in the same
+// transaction) and starts the pathway's execution, which opens the first stage.
 // Idempotent on referralId: the same body again answers with the same ids; a different body is a
 // conflict. The execution is named by the patient id (a ULID), never by anything about the patient.
 import { createHash } from 'node:crypto';
-import { StartExecutionCommand, ExecutionAlreadyExists } from '@aws-sdk/client-sfn';
 import { emptyHistory } from '../domain/history.js';
 import { referralSchema, type Referral } from '../domain/schemas.js';
 import { monthOf } from '../shared/clock.js';
@@ -10,8 +10,9 @@ import { conflict } from '../shared/errors.js';
 import { parse, requireRole, type Caller, type HttpResult } from '../shared/http.js';
 import type { Deps } from '../shared/runtime.js';
 import { ConcurrentUpdateError } from '../shared/errors.js';
-import type { PatientRecord } from '../store/pathway-store.js';
+import type { PatientRecord } from '../domain/record.js';
 import { actorOf } from './actor.js';
+import { executionInput } from './continuation.js';
 import { mutatePatient } from './mutate.js';
 
 export function referralHash(referral: Referral): string {
@@ -46,6 +47,7 @@ export async function submitReferral(deps: Deps, caller: Caller, body: unknown):
     const at = now.toISOString();
     const patientId = deps.ids.next();
     const caseRef = `CSF-${at.slice(0, 4)}-${String(caseNumber).padStart(6, '0')}`;
+    const intake = deps.pathway.intakeStage.id;
     const record: PatientRecord = {
       rev: 1,
       patientId,
@@ -66,7 +68,7 @@ export async function submitReferral(deps: Deps, caller: Caller, body: unknown):
         ...(referral.hit6Baseline === undefined ? {} : { hit6Baseline: referral.hit6Baseline }),
         ...(referral.notes === undefined ? {} : { notes: referral.notes }),
       },
-      stage: 'REFERRAL',
+      stage: intake,
       status: 'active',
       stageEnteredAt: at,
       dueAt: null,
@@ -80,6 +82,7 @@ export async function submitReferral(deps: Deps, caller: Caller, body: unknown):
       lastStep: 1,
       lastTransition: null,
       notified: { step: 0, templates: [] },
+      outbox: [{ step: 1, event: { kind: 'referral_received' }, queuedAt: at }],
       pendingDecision: null,
       taskToken: null,
       decidedAt: null,
@@ -92,12 +95,12 @@ export async function submitReferral(deps: Deps, caller: Caller, body: unknown):
         record,
         'new',
         [
-          { action: 'referral_received', patientId, stage: 'REFERRAL', actor, details: { referralId: referral.referralId, site: referral.site, urgency: referral.urgency } },
-          { action: 'stage_entered', patientId, stage: 'REFERRAL', actor, details: { from: null } },
+          { action: 'referral_received', patientId, stage: intake, actor, details: { referralId: referral.referralId, site: referral.site, urgency: referral.urgency } },
+          { action: 'stage_entered', patientId, stage: intake, actor, details: { from: null } },
         ],
         [
           { month: monthOf(at), item: { kind: 'funnel' }, add: { referrals: 1 } },
-          { month: monthOf(at), item: { kind: 'stage', stage: 'REFERRAL' }, add: { entered: 1 } },
+          { month: monthOf(at), item: { kind: 'stage', stage: intake }, add: { entered: 1 } },
         ],
       );
     } catch (err) {
@@ -120,18 +123,7 @@ async function answerExisting(deps: Deps, existing: { patientId: string; hash: s
 }
 
 export async function startExecution(deps: Deps, record: PatientRecord): Promise<void> {
-  try {
-    await deps.sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: deps.stateMachineArn,
-        name: record.patientId,
-        input: JSON.stringify({ patientId: record.patientId, pathwayVersion: record.pathwayVersion, transition: { step: 1, stage: 'REFERRAL', status: 'active' }, decision: null }),
-      }),
-    );
-  } catch (err) {
-    // Same name and same input is idempotent in Step Functions; "already exists" means started.
-    if (!(err instanceof ExecutionAlreadyExists)) throw err;
-  }
+  await deps.engine.start(deps.stateMachineArn, record.patientId, executionInput(record));
   await mutatePatient(deps, record.patientId, (p) => ({
     change: p && !p.executionStarted ? { next: { ...p, executionStarted: true } } : null,
     result: null,

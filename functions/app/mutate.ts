@@ -1,9 +1,12 @@
 // Read-modify-write of one patient record with an optimistic revision check, retried when a
-// concurrent writer wins. The change function is pure: it sees the record and returns the next
-// one with its audit events and counters, or throws to refuse.
-import type { AuditEvent, AuditEventInput, CounterIncrement, PatientRecord } from '../store/pathway-store.js';
+// concurrent writer wins. The change function is pure (a domain state change): it sees the
+// record and returns the next one with its audit events and counters, or throws to refuse.
+import type { Ctx, PatientRecord } from '../domain/record.js';
+import type { AuditEvent, AuditEventInput, CounterIncrement } from '../store/pathway-store.js';
 import { ConcurrentUpdateError } from '../shared/errors.js';
 import type { Deps } from '../shared/runtime.js';
+import { recommendationFor } from '../domain/decision-checks.js';
+import { stageOf } from '../domain/pathway.js';
 
 export interface Change {
   readonly next: PatientRecord;
@@ -30,4 +33,15 @@ export async function mutatePatient<R>(
       await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
     }
   }
+}
+
+/** The domain's context for a state change made now. */
+export function ctxOf(deps: Pick<Deps, 'pathway' | 'config' | 'clock' | 'ids'>): Ctx {
+  return {
+    def: deps.pathway,
+    config: deps.config,
+    now: deps.clock.now(),
+    newId: () => deps.ids.next(),
+    recommend: (stage, history) => (stageOf(deps.pathway, stage).recommends ? recommendationFor(deps.config, stage as never, history) : null),
+  };
 }

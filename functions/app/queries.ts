@@ -2,7 +2,8 @@
 // recommendation and timeline (every read audited), throughput from pre-aggregated counters,
 // and the audit trail.
 import { auditQuerySchema, listPatientsQuerySchema, throughputQuerySchema } from '../domain/schemas.js';
-import { STAGES, STATUSES, type Stage, type Status } from '../domain/vocabulary.js';
+import { allStageIds, stageOf } from '../domain/pathway.js';
+import { STATUSES, type Status } from '../domain/vocabulary.js';
 import { validationError, notFound } from '../shared/errors.js';
 import { parse, requireRole, type Caller, type HttpResult } from '../shared/http.js';
 import type { Deps } from '../shared/runtime.js';
@@ -28,7 +29,7 @@ export async function listPatients(deps: Deps, caller: Caller, query: Record<str
   const q = parse(listPatientsQuerySchema, query, 'query');
   const overdue = q.overdue === 'true';
   const now = deps.clock.now().toISOString();
-  const stages: readonly Stage[] = q.stage ? [q.stage] : STAGES;
+  const stages: readonly string[] = q.stage ? [q.stage] : allStageIds(deps.pathway);
   // Overdue means an active pending decision past its due date; a hold stops the clock.
   const statuses: readonly Status[] = overdue ? (q.status && q.status !== 'active' ? [] : ['active']) : q.status ? [q.status] : STATUSES;
   const page = await withCursor(Boolean(q.nextToken), () =>
@@ -81,9 +82,9 @@ export async function getPatient(deps: Deps, caller: Caller, patientId: string):
       pathwayVersion: p.pathwayVersion,
       executionArn: p.executionArn,
       pendingDecision: pending
-        ? { stage: pending.stage, allowedOutcomes: pending.allowedOutcomes, dueAt: pending.dueAt, ...(pending.visit ? { visit: pending.visit } : {}) }
+        ? { id: pending.id, stage: pending.stage, allowedOutcomes: pending.allowedOutcomes, dueAt: pending.dueAt, ...(pending.visit ? { visit: pending.visit } : {}) }
         : null,
-      recommendation: pending ? recommendationFor(deps.config, pending.stage, p.history) : null,
+      recommendation: pending && stageOf(deps.pathway, pending.stage).recommends ? recommendationFor(deps.config, pending.stage as never, p.history) : null,
       clinical: p.history,
       timeline: timeline.map((e) => ({ at: e.at, action: e.action, stage: e.stage, actor: e.actor, details: e.details })),
     },
@@ -113,12 +114,15 @@ export async function getAudit(deps: Deps, caller: Caller, query: Record<string,
   const to = q.to ? new Date(q.to).toISOString() : now.toISOString();
   const from = q.from ? new Date(q.from).toISOString() : new Date(Date.parse(to) - 365 * 86_400_000).toISOString();
   if (from > to) throw validationError('The query is invalid.', [{ path: 'to', message: 'must not be before from' }]);
-  if (!q.patientId && monthsInRange(from.slice(0, 7), to.slice(0, 7)).length > 60) {
+  if (!q.patientId && !q.caseRef && monthsInRange(from.slice(0, 7), to.slice(0, 7)).length > 60) {
     throw validationError('The query is invalid.', [{ path: 'from', message: 'range must be at most 60 months' }]);
   }
   const page = await withCursor(Boolean(q.nextToken), () =>
     deps.store.listAudit({
       ...(q.patientId ? { patientId: q.patientId } : {}),
+      ...(q.caseRef ? { caseRef: q.caseRef } : {}),
+      ...(q.action ? { action: q.action } : {}),
+      ...(q.actor ? { actor: q.actor } : {}),
       from,
       to,
       limit: q.limit ?? 100,

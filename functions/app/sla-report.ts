@@ -3,11 +3,11 @@
 // the current overdue list. Built from the same monthly counters as throughput, plus one
 // worklist-index Query per stage for the overdue list.
 import { throughputQuerySchema } from '../domain/schemas.js';
-import { DECISION_STAGES, STAGES } from '../domain/vocabulary.js';
+import { CARE_PATHWAY, decisionStageIds } from '../domain/pathway.js';
 import { parse, requireRole, type Caller, type HttpResult } from '../shared/http.js';
 import type { Deps } from '../shared/runtime.js';
 import { monthsInRange } from '../store/pathway-store.js';
-import { histogramQuantile } from './throughput.js';
+import { histogramQuantile, percentOf } from './throughput.js';
 
 type Item = Record<string, unknown>;
 const num = (v: unknown) => (typeof v === 'number' ? v : Number(v ?? 0)) || 0;
@@ -22,10 +22,10 @@ function histogram(item: Item | undefined, prefix: string): Map<number, number> 
   return h;
 }
 
-export function slaRows(months: readonly string[], itemsByMonth: readonly Item[][]) {
+export function slaRows(months: readonly string[], itemsByMonth: readonly Item[][], stages: readonly string[] = decisionStageIds(CARE_PATHWAY)) {
   return months.flatMap((month, i) => {
     const bySk = new Map((itemsByMonth[i] ?? []).map((it) => [String(it.SK), it]));
-    return STAGES.filter((s) => s !== 'REFERRAL').map((stage) => {
+    return stages.map((stage) => {
       const item = bySk.get(`STAGE#${stage}`);
       const within = num(item?.withinSla);
       const late = num(item?.lateSla);
@@ -35,6 +35,8 @@ export function slaRows(months: readonly string[], itemsByMonth: readonly Item[]
         decisions: within + late,
         withinServiceLevel: within,
         shareWithinServiceLevel: within + late === 0 ? null : Number((within / (within + late)).toFixed(3)),
+        /** The share as shown everywhere: whole percent by the one rounding rule. */
+        percentWithinServiceLevel: percentOf(within, within + late),
         medianProgramDrivenDays: histogramQuantile(histogram(item, 'pd'), 0.5),
         medianPatientDrivenDays: histogramQuantile(histogram(item, 'hd'), 0.5),
       };
@@ -46,10 +48,10 @@ export async function getSlaReport(deps: Deps, caller: Caller, query: Record<str
   requireRole(caller, ['administrator'], 'read metrics');
   const q = parse(throughputQuerySchema, query, 'query');
   const months = monthsInRange(q.from, q.to);
-  const rows = slaRows(months, await Promise.all(months.map((m) => deps.store.monthMetrics(m))));
+  const rows = slaRows(months, await Promise.all(months.map((m) => deps.store.monthMetrics(m))), decisionStageIds(deps.pathway));
   const now = deps.clock.now().toISOString();
   const overdue = [];
-  for (const stage of DECISION_STAGES) {
+  for (const stage of decisionStageIds(deps.pathway)) {
     let cursor: string | undefined;
     do {
       const page = await deps.store.listWorklist({ stages: [stage], statuses: ['active'], dueBefore: now, limit: 200, ...(cursor ? { cursor } : {}) });

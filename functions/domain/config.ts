@@ -2,6 +2,7 @@
 // Defaults below; a deployment overrides any part with the PATHWAY_CONFIG environment
 // variable (JSON, deep-merged), validated at start-up so a bad value fails loudly.
 import * as z from 'zod';
+import { CARE_PATHWAY } from './pathway.js';
 import { NEURORADIOLOGY_SITES } from './vocabulary.js';
 
 const emails = z.array(z.email()).min(1);
@@ -43,16 +44,18 @@ export const pathwayConfigSchema = z.strictObject({
     /** R2: Bern score bands: <= low is low, >= high is high, between is intermediate. */
     bernLowMax: z.number().int().min(0).max(9),
     bernHighMin: z.number().int().min(0).max(9),
+    /** R7: the least improvement from baseline at month 3 that is not a failure (domain: 50 %). */
+    responseImprovementMin: z.number().gt(0).max(1),
   }),
-  /** Days allowed for each pending decision before it is overdue. */
-  serviceLevelDays: z.strictObject({
-    TRIAGE: z.number().positive(),
-    IMAGING_SELECTION: z.number().positive(),
-    MYELOGRAPHY: z.number().positive(),
-    TREATMENT_PLANNING: z.number().positive(),
-    TARGETED_PATCH: z.number().positive(),
-    NEUROSURGICAL_ESCALATION: z.number().positive(),
-  }),
+  /** R11: days allowed for the pending decision once a red flag makes the case urgent. */
+  urgentServiceLevelDays: z.number().positive(),
+  /** Days allowed for each pending decision before it is overdue, by stage (defaults: the pathway definition). */
+  serviceLevelDays: z.record(z.string(), z.number().positive()),
+  /**
+   * Physician teams allowed to decide a stage (CONTRACT: configuration). A stage not named here
+   * may be decided by every program physician; e.g. {"TARGETED_PATCH": ["neurointerventional"]}.
+   */
+  deciderTeams: z.record(z.string(), z.array(z.enum(['neuroradiology', 'neurointerventional', 'neurosurgery'])).min(1)).optional(),
   /** R9: follow-up visits, days after the procedure. */
   followUpSchedule: z
     .array(z.strictObject({ visit: z.enum(['day1', 'week1', 'month3', 'month12']), days: z.number().positive() }))
@@ -85,15 +88,10 @@ export const DEFAULT_CONFIG: PathwayConfig = {
     failedProceduresBeforeNeurosurgery: 2,
     bernLowMax: 2,
     bernHighMin: 5,
+    responseImprovementMin: 0.5,
   },
-  serviceLevelDays: {
-    TRIAGE: 7,
-    IMAGING_SELECTION: 3,
-    MYELOGRAPHY: 30,
-    TREATMENT_PLANNING: 7,
-    TARGETED_PATCH: 21,
-    NEUROSURGICAL_ESCALATION: 30,
-  },
+  urgentServiceLevelDays: 1,
+  serviceLevelDays: Object.fromEntries(CARE_PATHWAY.stages.flatMap((s) => ('days' in s.serviceLevel ? [[s.id, s.serviceLevel.days]] : []))),
   followUpSchedule: [
     { visit: 'day1', days: 1 },
     { visit: 'week1', days: 7 },
@@ -112,12 +110,15 @@ function deepMerge(base: Json, patch: Json): Json {
 }
 
 /** The configuration in force: defaults merged with PATHWAY_CONFIG, then validated. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): PathwayConfig {
+export function loadConfig(env: Record<string, string | undefined> = process.env, stages: readonly string[] = CARE_PATHWAY.stages.map((s) => s.id)): PathwayConfig {
   const patch = env.PATHWAY_CONFIG ? (JSON.parse(env.PATHWAY_CONFIG) as Json) : {};
   const merged = deepMerge(DEFAULT_CONFIG as unknown as Json, patch);
   const parsed = pathwayConfigSchema.parse(merged);
   if (parsed.overdue.escalateAfterDays < parsed.overdue.reminderAfterDays) {
     throw new Error('PATHWAY_CONFIG: overdue.escalateAfterDays must not be before overdue.reminderAfterDays');
+  }
+  for (const stage of [...Object.keys(parsed.serviceLevelDays), ...Object.keys(parsed.deciderTeams ?? {})]) {
+    if (!stages.includes(stage)) throw new Error(`PATHWAY_CONFIG: ${stage} is not a decision stage of the pathway`);
   }
   if (parsed.thresholds.bernLowMax >= parsed.thresholds.bernHighMin) {
     throw new Error('PATHWAY_CONFIG: thresholds.bernLowMax must be below thresholds.bernHighMin');

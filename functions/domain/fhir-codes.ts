@@ -2,8 +2,8 @@
 // findings), how a stage and status read as an R4 Task status, and the follow-up check-in as a
 // Questionnaire whose items map one to one onto the FOLLOW_UP decision fields. Pure data and
 // functions: the FHIR adapter (functions/fhir) takes every stage-specific word from here.
+import { CARE_PATHWAY, stageOf, type PathwayDefinition } from './pathway.js';
 import {
-  ACTING_TEAM,
   FOLLOW_UP_VISITS,
   NEURORADIOLOGY_SITES,
   OUTCOMES,
@@ -48,7 +48,7 @@ export type TaskStatus = 'requested' | 'accepted' | 'in-progress' | 'on-hold' | 
 export const TASK_STATUSES: readonly TaskStatus[] = ['requested', 'accepted', 'in-progress', 'on-hold', 'completed', 'rejected', 'cancelled', 'failed'];
 
 /** Stages before the program has accepted the referral: its Task is still `requested`. */
-const BEFORE_ACCEPTANCE: readonly Stage[] = ['REFERRAL', 'TRIAGE'];
+const BEFORE_ACCEPTANCE: readonly string[] = ['REFERRAL', 'TRIAGE'];
 /** The stage whose decision accepts or rejects the referral, and the outcome that accepts it. */
 export const ACCEPTANCE = { stage: 'TRIAGE', outcome: 'accept' } as const satisfies { stage: DecisionStage; outcome: string };
 
@@ -58,7 +58,7 @@ export const ACCEPTANCE = { stage: 'TRIAGE', outcome: 'accept' } as const satisf
  * rejection; a discharge later and a patient lost to follow-up end the work (`completed`, the
  * business status tells which).
  */
-export function taskStatusOf(stage: Stage, status: Status, lastDecision: { stage: string; outcome: string } | null): TaskStatus {
+export function taskStatusOf(stage: string, status: Status, lastDecision: { stage: string; outcome: string } | null): TaskStatus {
   switch (status) {
     case 'on_hold':
       return 'on-hold';
@@ -78,7 +78,7 @@ export function taskStatusOf(stage: Stage, status: Status, lastDecision: { stage
 }
 
 /** Which stages and statuses a Task status search must look at (then filtered by taskStatusOf). */
-export function candidatesForTaskStatus(taskStatus: TaskStatus): { stages: readonly Stage[]; statuses: readonly Status[] } {
+export function candidatesForTaskStatus(taskStatus: TaskStatus): { stages: readonly string[]; statuses: readonly Status[] } {
   const later = STAGES.filter((s) => !BEFORE_ACCEPTANCE.includes(s));
   switch (taskStatus) {
     case 'requested':
@@ -99,9 +99,9 @@ export function candidatesForTaskStatus(taskStatus: TaskStatus): { stages: reado
   }
 }
 
-/** The team that must act on a pending stage, as a Task owner. */
-export function ownerTeamOf(stage: DecisionStage): { code: TeamRole; display: string } {
-  const code = ACTING_TEAM[stage];
+/** The team that must act on a pending stage (the pathway definition's team told), as a Task owner. */
+export function ownerTeamOf(stage: string, def: PathwayDefinition = CARE_PATHWAY): { code: TeamRole; display: string } {
+  const code = stageOf(def, stage).team;
   return { code, display: words(code) };
 }
 
@@ -113,6 +113,7 @@ export const INTAKE_FINDINGS = {
   duralPunctureWithin30Days: { code: 'dural-puncture-within-30-days', display: 'Dural puncture within the last 30 days', value: 'boolean' },
   priorSpinalProcedure: { code: 'prior-spinal-procedure', display: 'Prior spinal procedure', value: 'boolean' },
   hit6Baseline: { code: 'hit6-baseline', display: 'HIT-6 total score at referral', value: 'integer' },
+  headacheDaysPerMonthBaseline: { code: 'headache-days-per-month-baseline', display: 'Headache days per month at referral', value: 'integer' },
 } as const;
 export type ReferralFinding = keyof typeof INTAKE_FINDINGS;
 
@@ -142,6 +143,7 @@ export const CHECK_IN_ITEMS: readonly CheckInItem[] = [
   { linkId: 'visit', text: 'Follow-up visit', field: 'visit', required: true, answer: { type: 'coding', system: CODE_SYSTEMS.followUpVisit, codes: FOLLOW_UP_VISITS } },
   { linkId: 'outcome', text: 'Outcome at this visit', field: 'outcome', required: true, answer: { type: 'coding', system: CODE_SYSTEMS.followUpOutcome, codes: OUTCOMES.FOLLOW_UP } },
   { linkId: 'pgic', text: "Patient Global Impression of Change (1 = very much improved … 7 = very much worse)", field: 'pgic', required: false, answer: { type: 'integer', min: 1, max: 7 } },
-  { linkId: 'headache-days', text: 'Headache days in the last month', field: 'headacheDays', required: false, answer: { type: 'integer', min: 0, max: 31 } },
+  { linkId: 'headache-days', text: 'Headache days in the last month', field: 'headacheDaysPerMonth', required: false, answer: { type: 'integer', min: 0, max: 31 } },
   { linkId: 'hit6-total', text: 'HIT-6 total score', field: 'hit6', required: false, answer: { type: 'integer', min: 36, max: 78 } },
+  { linkId: 'brain-mri-bern-score', text: 'Bern score of the month 3 brain MRI (0-9)', field: 'brainMriBernScore', required: false, answer: { type: 'integer', min: 0, max: 9 } },
 ];

@@ -2,20 +2,20 @@
 // reference, stage, the action needed, its due date and a link; never a patient's name, birth
 // date, MRN or clinical findings (CONTRACT "Every transition").
 import type { PathwayConfig } from './config.js';
-import type { Site, Stage, Status } from './vocabulary.js';
-import { ACTING_TEAM, type DecisionStage } from './vocabulary.js';
+import { stageLabel, stageOf, type PathwayDefinition } from './pathway.js';
+import type { Status, TeamRole } from './vocabulary.js';
 
 export type NotificationEvent =
   | { readonly kind: 'referral_received' }
-  | { readonly kind: 'stage_entered'; readonly stage: DecisionStage; readonly dueAt: string; readonly causeOutcome?: string; readonly causeStage?: string }
-  | { readonly kind: 'closed'; readonly status: Exclude<Status, 'active' | 'on_hold'>; readonly stage: Stage }
-  | { readonly kind: 'failure'; readonly failure: 'pathway' | 'notification'; readonly stage: Stage }
-  | { readonly kind: 'overdue'; readonly level: 'reminder' | 'escalation'; readonly stage: DecisionStage; readonly dueAt: string };
+  | { readonly kind: 'stage_entered'; readonly stage: string; readonly dueAt: string; readonly causeOutcome?: string; readonly causeStage?: string }
+  | { readonly kind: 'closed'; readonly status: Exclude<Status, 'active' | 'on_hold'>; readonly stage: string }
+  | { readonly kind: 'failure'; readonly failure: 'pathway' | 'notification'; readonly stage: string }
+  | { readonly kind: 'overdue'; readonly level: 'reminder' | 'escalation'; readonly stage: string; readonly dueAt: string };
 
 export interface NotificationSubject {
   readonly patientId: string;
   readonly caseRef: string;
-  readonly site: Site;
+  readonly site: string;
   readonly referringPhysicianEmail: string;
 }
 
@@ -30,27 +30,6 @@ export interface Email {
   readonly html: string;
 }
 
-const STAGE_LABEL: Record<Stage, string> = {
-  REFERRAL: 'Referral',
-  TRIAGE: 'Triage',
-  IMAGING_SELECTION: 'Imaging selection',
-  MYELOGRAPHY: 'Myelography',
-  TREATMENT_PLANNING: 'Treatment planning',
-  TARGETED_PATCH: 'Targeted patch',
-  NEUROSURGICAL_ESCALATION: 'Neurosurgical escalation',
-  FOLLOW_UP: 'Follow-up',
-};
-
-const TEAM_ACTION: Record<DecisionStage, string> = {
-  TRIAGE: 'Review the referral and the brain and spine MRI, then record the triage decision.',
-  IMAGING_SELECTION: 'Confirm or override the recommended myelography technique.',
-  MYELOGRAPHY: 'Schedule and perform the myelogram, then record the result.',
-  TREATMENT_PLANNING: 'Hold the multidisciplinary review and record the treatment plan.',
-  TARGETED_PATCH: 'Perform the planned procedure and record it.',
-  NEUROSURGICAL_ESCALATION: 'Assess the patient for surgery and record the outcome.',
-  FOLLOW_UP: 'Complete the scheduled follow-up check-in and record it.',
-};
-
 const CLOSED_TEXT: Record<Exclude<Status, 'active' | 'on_hold'>, string> = {
   completed: 'The care pathway is complete: follow-up has finished.',
   discharged: 'The patient has been discharged from the CSF leak pathway.',
@@ -63,11 +42,11 @@ export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 }
 
-export function teamRecipients(stage: DecisionStage, site: Site, config: PathwayConfig): string[] {
+export function recipientsOf(team: TeamRole, site: string, config: PathwayConfig): string[] {
   const dir = config.teamDirectory;
-  switch (ACTING_TEAM[stage]) {
+  switch (team) {
     case 'neuroradiology':
-      return [...(dir.neuroradiology[site] ?? [])];
+      return [...((dir.neuroradiology as Record<string, readonly string[] | undefined>)[site] ?? [])];
     case 'neurointerventional':
       return [...dir.neurointerventional.emails];
     case 'neurosurgery':
@@ -79,29 +58,41 @@ export function teamRecipients(stage: DecisionStage, site: Site, config: Pathway
   }
 }
 
+/** The team told when `stage` opens (pathway definition), at the patient's site. */
+export function teamRecipients(def: PathwayDefinition, stage: string, site: string, config: PathwayConfig): string[] {
+  return recipientsOf(stageOf(def, stage).team, site, config);
+}
+
 const day = (iso: string) => iso.slice(0, 10);
 
 /** Every email one transition sends. */
-export function emailsFor(event: NotificationEvent, subject: NotificationSubject, config: PathwayConfig): Email[] {
+export function emailsFor(def: PathwayDefinition, event: NotificationEvent, subject: NotificationSubject, config: PathwayConfig): Email[] {
   const link = `${config.appBaseUrl.replace(/\/$/, '')}/patients/${encodeURIComponent(subject.patientId)}`;
-  const mk = (template: string, audience: Audience, to: readonly string[], stage: Stage, action: string, due?: string): Email =>
-    render({ template, audience, to, caseRef: subject.caseRef, stage, action, due, link });
+  const mk = (template: string, audience: Audience, to: readonly string[], stage: string, action: string, due?: string): Email =>
+    render({ template, audience, to, caseRef: subject.caseRef, label: stageLabel(def, stage), action, due, link });
   const dir = config.teamDirectory;
   switch (event.kind) {
-    case 'referral_received':
+    case 'referral_received': {
+      const intake = def.intakeStage.id;
+      const first = stageOf(def, def.firstStage);
       return [
-        mk('referral_received.coordinators', 'coordinators', dir.coordinators, 'REFERRAL', 'A new referral has arrived; triage has been opened for the neuroradiology team.'),
-        mk('referral_received.referring_physician', 'referring_physician', [subject.referringPhysicianEmail], 'REFERRAL', 'Thank you: we have received your referral. Quote the case reference in any correspondence.'),
+        mk('referral_received.coordinators', 'coordinators', dir.coordinators, intake, `A new referral has arrived; ${first.label.toLowerCase()} has been opened for the ${first.team} team.`),
+        mk('referral_received.referring_physician', 'referring_physician', [subject.referringPhysicianEmail], intake, 'Thank you: we have received your referral. Quote the case reference in any correspondence.'),
       ];
+    }
     case 'stage_entered': {
-      const out = [
-        mk(`${event.stage.toLowerCase()}.team`, 'team', teamRecipients(event.stage, subject.site, config), event.stage, TEAM_ACTION[event.stage], event.dueAt),
-      ];
-      if (event.stage === 'MYELOGRAPHY' && ACTING_TEAM.MYELOGRAPHY !== 'coordinators') {
-        out.push(mk('myelography.coordinators', 'coordinators', dir.coordinators, event.stage, 'Book the myelogram with the neuroradiology team.', event.dueAt));
+      const s = stageOf(def, event.stage);
+      const key = event.stage.toLowerCase();
+      const out = [mk(`${key}.team`, 'team', teamRecipients(def, event.stage, subject.site, config), event.stage, s.action, event.dueAt)];
+      for (const also of s.alsoTell ?? []) {
+        if (also.audience !== s.team) out.push(mk(`${key}.${also.audience}`, also.audience, dir.coordinators, event.stage, also.action, event.dueAt));
       }
-      const milestone = referringMilestone(event);
-      if (milestone) out.push(mk(`${event.stage.toLowerCase()}.referring_physician`, 'referring_physician', [subject.referringPhysicianEmail], event.stage, milestone, event.stage === 'TRIAGE' ? event.dueAt : undefined));
+      const milestone = (s.referrerMilestones ?? []).find(
+        (m) => (m.afterOutcome !== undefined && m.afterOutcome === event.causeOutcome) || (m.afterStage !== undefined && m.afterStage === event.causeStage),
+      );
+      if (milestone) {
+        out.push(mk(`${key}.referring_physician`, 'referring_physician', [subject.referringPhysicianEmail], event.stage, milestone.message, milestone.withDueDate ? event.dueAt : undefined));
+      }
       return out;
     }
     case 'closed':
@@ -110,17 +101,19 @@ export function emailsFor(event: NotificationEvent, subject: NotificationSubject
         mk(`closed_${event.status}.referring_physician`, 'referring_physician', [subject.referringPhysicianEmail], event.stage, CLOSED_TEXT[event.status]),
       ];
     case 'overdue': {
-      const team = teamRecipients(event.stage, subject.site, config);
+      const team = teamRecipients(def, event.stage, subject.site, config);
+      const action = stageOf(def, event.stage).action;
+      const key = event.stage.toLowerCase();
       if (event.level === 'reminder') {
-        return [mk(`overdue_reminder.${event.stage.toLowerCase()}.team`, 'team', team, event.stage, `Overdue: ${TEAM_ACTION[event.stage]}`, event.dueAt)];
+        return [mk(`overdue_reminder.${key}.team`, 'team', team, event.stage, `Overdue: ${action}`, event.dueAt)];
       }
       return [
         mk(
-          `overdue_escalation.${event.stage.toLowerCase()}.site_lead`,
+          `overdue_escalation.${key}.site_lead`,
           'site_lead',
-          [...(dir.siteLeads[subject.site] ?? []), ...team],
+          [...((dir.siteLeads as Record<string, readonly string[] | undefined>)[subject.site] ?? []), ...team],
           event.stage,
-          `Escalated: this decision is overdue past the escalation threshold. ${TEAM_ACTION[event.stage]}`,
+          `Escalated: this decision is overdue past the escalation threshold. ${action}`,
           event.dueAt,
         ),
       ];
@@ -140,29 +133,17 @@ export function emailsFor(event: NotificationEvent, subject: NotificationSubject
   }
 }
 
-/** The referring physician hears at milestones only, never about routine steps. */
-function referringMilestone(event: Extract<NotificationEvent, { kind: 'stage_entered' }>): string | undefined {
-  if (event.stage === 'TRIAGE' && event.causeOutcome === 'request_info') {
-    return 'The triage team needs more information to decide on your referral. Please reply with the requested records; the team will contact you.';
-  }
-  if (event.stage === 'IMAGING_SELECTION' && event.causeStage === 'TRIAGE') return 'Your referral has been accepted; imaging is being planned.';
-  if (event.stage === 'FOLLOW_UP' && (event.causeStage === 'TARGETED_PATCH' || event.causeStage === 'NEUROSURGICAL_ESCALATION')) {
-    return 'Treatment has been performed; the patient now enters scheduled follow-up.';
-  }
-  return undefined;
-}
-
 function render(m: {
   template: string;
   audience: Audience;
   to: readonly string[];
   caseRef: string;
-  stage: Stage;
+  label: string;
   action: string;
   due: string | undefined;
   link: string;
 }): Email {
-  const label = STAGE_LABEL[m.stage];
+  const label = m.label;
   const dueLine = m.due ? `Due by: ${day(m.due)}` : undefined;
   const subject = `[${m.caseRef}] ${label}${m.due ? ` — action due ${day(m.due)}` : ''}`;
   const text = [

@@ -2,6 +2,7 @@
 // reuses them for its form messages. Objects are strict: unknown fields are refused.
 import * as z from 'zod';
 import {
+  AUDIT_ACTIONS,
   DECISION_STAGES,
   FOLLOW_UP_VISITS,
   OUTCOMES,
@@ -15,6 +16,7 @@ import {
   SURGICAL_PROCEDURES,
   TECHNIQUES,
 } from './vocabulary.js';
+import { ASSOCIATED_SYMPTOMS, LEAK_SIDES, RED_FLAGS, SIDES_IMAGED, SURGICAL_INDICATIONS } from './clinical-facts.js';
 
 const isRealDate = (s: string): boolean => {
   const d = new Date(`${s}T00:00:00Z`);
@@ -35,6 +37,9 @@ const VERTEBRA = '(?:C[1-7]|T(?:1[0-3]|[1-9])|L[1-5]|S[1-5])';
 export const vertebralLevel = z
   .string()
   .regex(new RegExp(`^${VERTEBRA}(?:-${VERTEBRA})?$`), 'must be a vertebral level like T7 or a range like T7-T8');
+
+const unique = (xs: readonly unknown[]): boolean => new Set(xs).size === xs.length;
+const headacheDays = z.number().int('must be a whole number').min(0).max(31);
 
 export const referralSchema = z.strictObject({
   referralId: z
@@ -59,6 +64,13 @@ export const referralSchema = z.strictObject({
   hit6Baseline: z.number().int('must be a whole number').min(36).max(78).optional(),
   urgency: z.enum(['routine', 'urgent']),
   notes: z.string().max(4000, 'must be at most 4000 characters').optional(),
+  // Facts the rules use (domain file, REFERRAL row); all optional.
+  associatedSymptoms: z.array(z.enum(ASSOCIATED_SYMPTOMS)).max(ASSOCIATED_SYMPTOMS.length).refine(unique, 'must not repeat a symptom').optional(),
+  connectiveTissueDisorder: z.boolean().optional(),
+  /** Trauma before the headache began (ICHD-3 7.2.3 needs no causative trauma). */
+  trauma: z.boolean().optional(),
+  /** Headache days in the last month, the R7 baseline beside HIT-6. */
+  headacheDaysPerMonthBaseline: headacheDays.optional(),
 });
 export type Referral = z.infer<typeof referralSchema>;
 
@@ -78,6 +90,8 @@ export type BrainMri = z.infer<typeof brainMriSchema>;
 export const spineMriSchema = z.strictObject({
   slec: z.enum(['present', 'absent', 'indeterminate']),
   slecLocation: z.enum(['ventral', 'dorsal', 'lateral', 'mixed']).optional(),
+  /** Perineural (meningeal) diverticula seen on spine MRI: a possible leak source (R5 type 2). */
+  diverticula: z.boolean().optional(),
 });
 export type SpineMri = z.infer<typeof spineMriSchema>;
 
@@ -92,6 +106,8 @@ const triage = z
     brainMri: brainMriSchema.optional(),
     spineMri: spineMriSchema.optional(),
     ichd3: z.enum(['met', 'not_met', 'insufficient_data']).optional(),
+    /** Lumbar opening pressure when measured (R1: < 6 cm CSF, i.e. < 60 mm CSF, supports the diagnosis). */
+    openingPressureCmCsf: z.number().min(0).max(80).optional(),
     reason: reason.optional(),
   })
   .superRefine((d, ctx) => {
@@ -119,6 +135,13 @@ const imagingSelection = z
     }
   });
 
+const leakSchema = z.strictObject({
+  type: z.enum(LEAK_TYPES),
+  level: vertebralLevel,
+  side: z.enum(LEAK_SIDES),
+  speed: z.enum(['fast', 'slow']).optional(),
+});
+
 const myelography = z
   .strictObject({
     stage: z.literal('MYELOGRAPHY'),
@@ -126,22 +149,25 @@ const myelography = z
     outcome: z.enum(['leak_found', 'no_leak', 'equivocal']),
     technique: z.enum(TECHNIQUES),
     performedOn: pastDate,
-    leak: z
-      .strictObject({
-        type: z.enum(LEAK_TYPES),
-        level: vertebralLevel,
-        side: z.enum(['left', 'right', 'ventral', 'dorsal', 'bilateral']),
-        speed: z.enum(['fast', 'slow']).optional(),
-      })
-      .optional(),
+    leak: leakSchema.optional(),
+    /** Several leaks in one study (R6 counts failures per leak); `leak` alone still works. */
+    leaks: z.array(leakSchema).min(1, 'must list at least one leak').max(10).optional(),
+    /** R3: the side a lateral decubitus study imaged; the other side comes next after a negative one. */
+    sideImaged: z.enum(SIDES_IMAGED).optional(),
     reason: reason.optional(),
   })
   .superRefine((d, ctx) => {
-    if (d.outcome === 'leak_found' && d.leak === undefined) {
+    if (d.outcome === 'leak_found' && d.leak === undefined && d.leaks === undefined) {
       ctx.addIssue({ code: 'custom', path: ['leak'], message: 'is required when a leak is found' });
     }
-    if (d.outcome !== 'leak_found' && d.leak !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['leak'], message: 'must be absent unless a leak is found' });
+    if (d.outcome !== 'leak_found') {
+      for (const field of ['leak', 'leaks'] as const) {
+        if (d[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'must be absent unless a leak is found' });
+      }
+    }
+    if (d.leaks) {
+      const keys = d.leaks.map((l) => `${l.type}|${l.level}|${l.side}`);
+      if (new Set(keys).size !== keys.length) ctx.addIssue({ code: 'custom', path: ['leaks'], message: 'must not list the same leak (type, level and side) twice' });
     }
   });
 
@@ -149,8 +175,26 @@ const treatmentPlanning = z.strictObject({
   stage: z.literal('TREATMENT_PLANNING'),
   ...answers,
   outcome: z.enum(['targeted_patch', 'empirical_patch', 'neurosurgery', 'repeat_imaging', 'discharge']),
+  /** R8: the team records that the rebound intracranial hypertension has resolved. */
+  reboundResolved: z.literal(true).optional(),
   reason: reason.optional(),
 });
+
+/**
+ * R12: the pre-procedure check. Every item confirmed, or `overrideReason` to proceed anyway;
+ * checkDecision enforces it for `performed` and `operated` (the schema alone cannot say which
+ * items are missing without the outcome).
+ */
+export const preProcedureCheckSchema = z.strictObject({
+  anticoagulationHeldPerPlan: z.boolean().optional(),
+  coagulationChecked: z.boolean().optional(),
+  /** `not_applicable` where no pregnancy is possible. */
+  pregnancyExcluded: z.union([z.boolean(), z.literal('not_applicable')]).optional(),
+  contrastAllergyReviewed: z.boolean().optional(),
+  renalFunctionReviewed: z.boolean().optional(),
+  overrideReason: reason.optional(),
+});
+export type PreProcedureCheck = z.infer<typeof preProcedureCheckSchema>;
 
 const targetedPatch = z
   .strictObject({
@@ -162,6 +206,7 @@ const targetedPatch = z
     volumeMl: z.number().positive().max(100).optional(),
     technicalSuccess: z.boolean().optional(),
     performedOn: pastDate.optional(),
+    preProcedureCheck: preProcedureCheckSchema.optional(),
     reason: reason.optional(),
   })
   .superRefine((d, ctx) => {
@@ -179,6 +224,8 @@ const neurosurgicalEscalation = z
     outcome: z.enum(['operated', 'not_candidate', 'declined']),
     procedure: z.enum(SURGICAL_PROCEDURES).optional(),
     performedOn: pastDate.optional(),
+    indication: z.enum(SURGICAL_INDICATIONS).optional(),
+    preProcedureCheck: preProcedureCheckSchema.optional(),
     reason: reason.optional(),
   })
   .superRefine((d, ctx) => {
@@ -196,6 +243,13 @@ const followUp = z.strictObject({
   visit: z.enum(FOLLOW_UP_VISITS),
   hit6: z.number().int('must be a whole number').min(36).max(78).optional(),
   pgic: z.number().int('must be a whole number').min(1).max(7).optional(),
+  headacheDaysPerMonth: headacheDays.optional(),
+  /** Month 3 brain MRI (R9): its Bern score, 0-9 (R2). */
+  brainMriBernScore: z.number().int('must be a whole number').min(0).max(9).optional(),
+  /** R8: the rebound intracranial hypertension reported earlier has resolved. */
+  reboundResolved: z.literal(true).optional(),
+  /** R8: a clinician says this worse/unchanged outcome after a rebound is a failed procedure. */
+  procedureFailed: z.literal(true).optional(),
   reason: reason.optional(),
 });
 
@@ -230,6 +284,13 @@ export const decisionEnvelopeSchema = z.looseObject({
   stage: z.enum(DECISION_STAGES as [DecisionStage, ...DecisionStage[]]),
   outcome: z.string(),
 });
+
+/** POST /patients/{patientId}/red-flags (R11). The note stays in the product, never in an email. */
+export const redFlagSchema = z.strictObject({
+  complications: z.array(z.enum(RED_FLAGS)).min(1, 'must name at least one complication').max(RED_FLAGS.length).refine(unique, 'must not repeat a complication'),
+  note: z.string().trim().min(1, 'must not be empty').max(2000, 'must be at most 2000 characters').optional(),
+});
+export type RedFlagReport = z.infer<typeof redFlagSchema>;
 
 export const holdSchema = z.strictObject({
   reason: z.enum(HOLD_REASONS),
@@ -269,6 +330,10 @@ export const listPatientsQuerySchema = z.strictObject({
 
 export const auditQuerySchema = z.strictObject({
   patientId: z.string().regex(/^[0-9A-Z]{26}$/, 'must be a patient id').optional(),
+  caseRef: z.string().trim().toUpperCase().regex(/^CSF-\d{4}-\d{6}$/, 'must be a case reference like CSF-2026-000012').optional(),
+  action: z.enum(AUDIT_ACTIONS, { message: 'must be one of the audit actions' }).optional(),
+  /** Part of the actor's email, their subject, or "system" for the engine. */
+  actor: z.string().trim().toLowerCase().min(1, 'must not be empty').max(254, 'must be at most 254 characters').optional(),
   from: isoInstant.optional(),
   to: isoInstant.optional(),
   limit: limit.optional(),

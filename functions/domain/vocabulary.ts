@@ -57,27 +57,8 @@ export const OUTCOMES = {
   ],
 } as const satisfies Record<DecisionStage, readonly string[]>;
 
-/** Who may record the decision of each stage (contract role table). */
-export const DECIDERS: Record<DecisionStage, readonly Role[]> = {
-  TRIAGE: ['physician'],
-  IMAGING_SELECTION: ['physician'],
-  MYELOGRAPHY: ['physician'],
-  TREATMENT_PLANNING: ['physician'],
-  TARGETED_PATCH: ['physician'],
-  NEUROSURGICAL_ESCALATION: ['physician'],
-  FOLLOW_UP: ['coordinator', 'physician'],
-};
-
-/** The team that must act on each pending stage; drives notification routing. */
-export const ACTING_TEAM: Record<DecisionStage, TeamRole> = {
-  TRIAGE: 'neuroradiology',
-  IMAGING_SELECTION: 'neuroradiology',
-  MYELOGRAPHY: 'neuroradiology',
-  TREATMENT_PLANNING: 'neuroradiology',
-  TARGETED_PATCH: 'neurointerventional',
-  NEUROSURGICAL_ESCALATION: 'neurosurgery',
-  FOLLOW_UP: 'coordinators',
-};
+// Who decides each stage, which team is told and everything else that varies by stage: the
+// pathway definition (pathway.ts).
 
 export const TEAM_ROLES = ['neuroradiology', 'neurointerventional', 'neurosurgery', 'coordinators', 'administrators'] as const;
 export type TeamRole = (typeof TEAM_ROLES)[number];
@@ -149,5 +130,6 @@ export const AUDIT_ACTIONS = [
   'reminder_sent',
   'overdue_escalated',
   'execution_continued',
+  'red_flag_recorded',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -2,12 +2,12 @@
 // views are built from this answer, so they read through the same service, checks and audit.
 import type { Referral } from '../domain/schemas.js';
 import type { FollowUpRecord } from '../domain/history.js';
-import type { DecisionStage, Role, Stage, Status } from '../domain/vocabulary.js';
+import type { Role, Status } from '../domain/vocabulary.js';
 
 export interface TimelineEntry {
   readonly at: string;
   readonly action: string;
-  readonly stage: Stage | null;
+  readonly stage: string | null;
   readonly details?: Record<string, unknown>;
 }
 
@@ -22,12 +22,13 @@ export interface PatientDetail {
   readonly referringPhysician: Referral['referringPhysician'];
   readonly referral: Pick<Referral, 'symptomOnset' | 'orthostaticPattern' | 'duralPunctureWithin30Days' | 'priorSpinalProcedure'> & {
     readonly hit6Baseline?: number;
+    readonly headacheDaysPerMonthBaseline?: number;
     readonly notes?: string;
   };
-  readonly stage: Stage;
+  readonly stage: string;
   readonly status: Status;
   readonly dueAt: string | null;
-  readonly awaiting: { readonly stage: DecisionStage; readonly role: Role } | null;
+  readonly awaiting: { readonly stage: string; readonly role: Role } | null;
   readonly clinical?: { readonly followUps?: readonly FollowUpRecord[] };
   readonly timeline: readonly TimelineEntry[];
 }

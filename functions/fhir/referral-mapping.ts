@@ -274,6 +274,7 @@ export function serviceRequestOf(p: PatientDetail): ServiceRequest {
     finding('duralPunctureWithin30Days', { valueBoolean: p.referral.duralPunctureWithin30Days }),
     finding('priorSpinalProcedure', { valueBoolean: p.referral.priorSpinalProcedure }),
     ...(p.referral.hit6Baseline === undefined ? [] : [finding('hit6Baseline', { valueInteger: p.referral.hit6Baseline })]),
+    ...(p.referral.headacheDaysPerMonthBaseline === undefined ? [] : [finding('headacheDaysPerMonthBaseline', { valueInteger: p.referral.headacheDaysPerMonthBaseline })]),
   ];
   return {
     resourceType: 'ServiceRequest',

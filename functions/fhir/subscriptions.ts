@@ -4,7 +4,7 @@
 // slow or failing receiver never slows the pathway. Notifications are id-only: the Task's id and
 // the event number, never a resource, so no PHI travels.
 import type { Bundle, Parameters, Subscription } from '@medplum/fhirtypes';
-import type { Stage, Status } from '../domain/vocabulary.js';
+import type { Status } from '../domain/vocabulary.js';
 import { TASK_STATUSES, taskStatusOf, type TaskStatus } from '../domain/fhir-codes.js';
 import { requireRole, type Caller } from '../shared/http.js';
 import { logger } from '../shared/logger.js';
@@ -18,7 +18,7 @@ import type { FhirResult } from './service.js';
 export interface PathwayEvent {
   readonly patientId: string;
   readonly step: number;
-  readonly stage: Stage;
+  readonly stage: string;
   readonly status: Status;
   readonly at: string;
 }

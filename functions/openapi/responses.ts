@@ -133,6 +133,7 @@ export const slaReportSchema = z
         decisions: z.number(),
         withinServiceLevel: z.number(),
         shareWithinServiceLevel: z.number().nullable(),
+        percentWithinServiceLevel: z.number().nullable().describe('Whole percent of shareWithinServiceLevel.'),
         medianProgramDrivenDays: z.number().nullable(),
         medianPatientDrivenDays: z.number().nullable(),
       }),

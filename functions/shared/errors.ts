@@ -44,3 +44,22 @@ export class MailRejectedError extends Error {
 export class ConcurrentUpdateError extends Error {
   override readonly name = 'TransientError';
 }
+
+/** No patient record with that id (a workflow task or the sweep asked for one that is gone). */
+export class PatientNotFoundError extends Error {
+  override readonly name = 'PatientNotFoundError';
+}
+/** A decision for a pending decision that is no longer pending (another tab, an older round): 409. */
+export class StaleDecisionError extends ApiError {
+  constructor(message: string) {
+    super(409, 'Conflict', message);
+  }
+}
+/** The record and the execution disagree in a way no retry can fix: the pathway fails loudly. */
+export class CorruptRecordError extends Error {
+  override readonly name = 'CorruptRecordError';
+}
+/** This execution has been superseded (the pathway continues in another one): it ends quietly. */
+export class SupersededExecutionError extends Error {
+  override readonly name = 'PathwayClosedError';
+}

@@ -5,6 +5,7 @@ import type * as z from 'zod';
 import { ROLES, GROUP_OF_ROLE, type Role } from '../domain/vocabulary.js';
 import { ApiError, forbidden, unauthorized, validationError, type Issue } from './errors.js';
 import { logger } from './logger.js';
+import { isTransient } from './transient.js';
 
 export interface Caller {
   readonly sub: string;
@@ -23,6 +24,9 @@ export interface HttpResult {
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 
 export const MAX_BODY_BYTES = 64 * 1024;
+
+/** What a 503 asks the client to wait before trying again. */
+export const RETRY_AFTER_SECONDS = 5;
 
 function parseGroups(raw: unknown): string[] {
   if (Array.isArray(raw)) return raw.map(String);
@@ -95,6 +99,15 @@ export function httpHandler(fn: (event: HttpEvent) => Promise<HttpResult>) {
     } catch (err) {
       if (err instanceof ApiError) {
         return { statusCode: err.status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: JSON.stringify(errorBody(err)) };
+      }
+      if (isTransient(err)) {
+        // A dependency is away (throttled, restarting, unreachable): nothing was written.
+        logger.warn('dependency unavailable', { errorName: (err as Error)?.name, route: event.routeKey });
+        return {
+          statusCode: 503,
+          headers: { 'content-type': 'application/json', 'cache-control': 'no-store', 'retry-after': String(RETRY_AFTER_SECONDS) },
+          body: JSON.stringify({ error: { code: 'ServiceUnavailable', message: 'A service the pathway depends on is unavailable; nothing was changed. Try again shortly.' } }),
+        };
       }
       // Unknown failures: log the error's name and message only (our messages carry no PHI).
       logger.error('unhandled API error', { errorName: (err as Error)?.name, errorMessage: (err as Error)?.message, route: event.routeKey });

@@ -15,94 +15,40 @@ import {
   UpdateCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type { ClinicalHistory, PendingDecision, PatientSummary } from '../domain/patient.js';
-import type { Referral } from '../domain/schemas.js';
-import type { AuditAction, DecisionStage, HoldReason, Role, Stage, Status } from '../domain/vocabulary.js';
+import type { CounterIncrement, CounterItem } from '../domain/counters.js';
+import type { AuditActor, AuditEventInput, PatientRecord, PatientSummary } from '../domain/record.js';
+import type { AuditAction, HoldReason, Status } from '../domain/vocabulary.js';
+import { GENESIS_HASH, linkAuditEvents } from '../domain/audit-chain.js';
 import { TERMINAL_STATUSES } from '../domain/vocabulary.js';
 import type { Clock, Ids } from '../shared/clock.js';
 import { monthOf } from '../shared/clock.js';
 import { ConcurrentUpdateError } from '../shared/errors.js';
 import { AUDIT_TABLE, PATHWAY_TABLE, keys } from './table-layout.js';
 
-export interface PatientRecord extends PatientSummary {
-  readonly rev: number;
-  readonly referralId: string;
-  readonly referralHash: string;
-  readonly createdAt: string;
-  readonly urgency: 'routine' | 'urgent';
-  /** PHI: returned to coordinators and physicians only; never in emails, logs or URLs. */
-  readonly patient: Referral['patient'];
-  readonly referringPhysician: Referral['referringPhysician'];
-  readonly referral: Pick<Referral, 'symptomOnset' | 'orthostaticPattern' | 'duralPunctureWithin30Days' | 'priorSpinalProcedure' | 'urgency'> & {
-    readonly hit6Baseline?: number;
-    readonly notes?: string;
-  };
-  readonly executionArn: string;
-  readonly executionStarted: boolean;
-  readonly history: ClinicalHistory;
-  /** Engine step last applied; a retried transition with an older step is a no-op. */
-  readonly lastStep: number;
-  /** The latest transition, for the emails that announce it. */
-  readonly lastTransition: {
-    readonly step: number;
-    readonly fromStage: Stage;
-    readonly fromStatus: Status;
-    readonly causeStage?: string;
-    readonly causeOutcome?: string;
-  } | null;
-  /** Emails already sent for a step: a retried notification skips them. */
-  readonly notified: { readonly step: number; readonly templates: readonly string[] };
-  readonly pendingDecision: PendingDecision | null;
-  /** Task token of the pending decision: the API resumes the execution with it. Never returned. */
-  readonly taskToken: string | null;
-  /** Set when a decision is recorded, until the engine moves on: lets a sweep redeliver it. */
-  readonly decidedAt: string | null;
-  /** What the decision sent to the engine (PHI-free), kept to redeliver after a crash. */
-  readonly decisionOutput: Record<string, unknown> | null;
-  /** Days spent on hold in the current stage (stop-the-clock), all reasons. */
-  readonly holdDaysInStage: number;
-  /** The part of holdDaysInStage the patient caused (patient request, travel, ...). */
-  readonly patientHoldDaysInStage?: number;
-  /** Overdue reminders already sent for the pending decision of `step`: 1 reminder, 2 escalation. */
-  readonly reminders?: { readonly step: number; readonly level: number } | null;
-  /** Executions this pathway has run in, oldest first (continuations beyond execution limits). */
-  readonly executions?: readonly string[];
-  /** Step at which the current execution started, and when. */
-  readonly executionFirstStep?: number;
-  readonly executionStartedAt?: string;
-}
+export type { AuditActor, AuditEventInput, PatientRecord } from '../domain/record.js';
+export { SYSTEM_ACTOR } from '../domain/record.js';
+export type { CounterIncrement, CounterItem } from '../domain/counters.js';
 
-export interface AuditActor {
-  readonly sub: string;
-  readonly email: string;
-  readonly role: Role | 'system';
-}
-export const SYSTEM_ACTOR: AuditActor = { sub: 'system', email: 'system', role: 'system' };
-
-export interface AuditEventInput {
-  readonly action: AuditAction;
-  readonly patientId: string | null;
-  readonly stage: Stage | null;
-  readonly actor: AuditActor;
-  readonly details?: Record<string, unknown>;
-}
 export interface AuditEvent extends AuditEventInput {
   readonly eventId: string;
   readonly at: string;
   readonly details: Record<string, unknown>;
 }
 
-export type CounterItem =
-  | { readonly kind: 'stage'; readonly stage: Stage }
-  | { readonly kind: 'funnel' | 'yield' | 'outcomes' };
-export interface CounterIncrement {
-  readonly month: string;
-  readonly item: CounterItem;
-  readonly add: Readonly<Record<string, number>>;
+/** A page of the audit trail (newest first); `from`/`to` are ISO instants. */
+export interface AuditQuery {
+  readonly patientId?: string;
+  readonly caseRef?: string;
+  readonly action?: AuditAction;
+  readonly actor?: string;
+  readonly from: string;
+  readonly to: string;
+  readonly limit: number;
+  readonly cursor?: string;
 }
 
 export interface WorklistQuery {
-  readonly stages: readonly Stage[];
+  readonly stages: readonly string[];
   readonly statuses: readonly Status[];
   readonly site?: string;
   /** Only rows due strictly before this instant (the overdue list). */
@@ -170,7 +116,7 @@ export class PathwayStore {
     events: readonly AuditEventInput[] = [],
     counters: readonly CounterIncrement[] = [],
   ): Promise<AuditEvent[]> {
-    const stamped = events.map((e) => this.stamp(e));
+    const stamped = await this.chained(events.map((e) => this.stamp(e)));
     const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [];
     items.push({
       Put: {
@@ -188,6 +134,9 @@ export class PathwayStore {
           Item: referralItem(next),
           ConditionExpression: 'attribute_not_exists(PK)',
         },
+      });
+      items.push({
+        Put: { TableName: this.tables.pathway, Item: { ...keys.caseRef(next.caseRef), patientId: next.patientId }, ConditionExpression: 'attribute_not_exists(PK)' },
       });
     }
     for (const e of stamped) items.push({ Put: this.auditPut(e) });
@@ -209,7 +158,7 @@ export class PathwayStore {
 
   /** Append audit events that change nothing else (e.g. record_viewed). */
   async appendAudit(events: readonly AuditEventInput[]): Promise<AuditEvent[]> {
-    const stamped = events.map((e) => this.stamp(e));
+    const stamped = await this.chained(events.map((e) => this.stamp(e)));
     for (const e of stamped) await this.doc.send(new PutCommand(this.auditPut(e)));
     return stamped;
   }
@@ -257,10 +206,13 @@ export class PathwayStore {
     }, summaryFromItem);
   }
 
-  /** Patients with a decision or withdrawal the engine has not yet taken (crash recovery). */
-  async listUndeliveredDecisions(stages: readonly Stage[], olderThan: string): Promise<string[]> {
+  /**
+   * Patients with engine work outstanding since before `olderThan`: a decision or withdrawal not
+   * yet taken by the execution (`decidedAt`), or announcements not yet delivered (`outboxSince`).
+   */
+  async listPendingWork(stages: readonly string[], statuses: readonly Status[], olderThan: string): Promise<string[]> {
     const ids: string[] = [];
-    for (const status of ['active', 'withdrawn'] as const) {
+    for (const status of statuses) {
       for (const stage of stages) {
         let start: Item | undefined;
         do {
@@ -269,7 +221,7 @@ export class PathwayStore {
               TableName: this.tables.pathway,
               IndexName: PATHWAY_TABLE.worklistIndex.name,
               KeyConditionExpression: 'GSI1PK = :pk',
-              FilterExpression: 'decidedAt < :older',
+              FilterExpression: 'decidedAt < :older OR outboxSince < :older',
               ExpressionAttributeValues: { ':pk': keys.worklistPartition(stage, status), ':older': olderThan },
               ExclusiveStartKey: start,
             }),
@@ -282,23 +234,60 @@ export class PathwayStore {
     return ids;
   }
 
-  async listAudit(q: { patientId?: string; from: string; to: string; limit: number; cursor?: string }): Promise<Page<AuditEvent>> {
-    const range = { ':from': q.from, ':to': `${q.to}\uffff` };
-    if (q.patientId) {
-      const pk = keys.auditPatient(q.patientId);
+  /**
+   * The audit trail, newest first: one patient's partition, or the month partitions of the range
+   * (newest month first). `action` and `actor` (part of the actor's email, or "system") filter
+   * on the server; a case reference is resolved to its patient first.
+   */
+  async listAudit(q: AuditQuery): Promise<Page<AuditEvent>> {
+    const patientId = q.caseRef ? await this.patientIdOfCaseRef(q.caseRef) : q.patientId;
+    if (q.caseRef && (!patientId || (q.patientId && q.patientId !== patientId))) return { items: [], nextToken: null };
+    const values: Item = { ':from': q.from, ':to': `${q.to}\uffff` };
+    const names: Record<string, string> = {};
+    const filters: string[] = [];
+    if (q.action) {
+      filters.push('#action = :action');
+      names['#action'] = 'action';
+      values[':action'] = q.action;
+    }
+    if (q.actor) {
+      names['#actor'] = 'actor';
+      values[':actor'] = q.actor;
+      if (q.actor === 'system') {
+        names['#role'] = 'role';
+        filters.push('#actor.#role = :actor');
+      } else {
+        names['#email'] = 'email';
+        names['#sub'] = 'sub';
+        filters.push('(contains(#actor.#email, :actor) OR #actor.#sub = :actor)');
+      }
+    }
+    const filter = filters.length ? { FilterExpression: filters.join(' AND '), ExpressionAttributeNames: names } : {};
+    if (patientId) {
+      const pk = keys.auditPatient(patientId);
       return this.pagedAcrossPartitions([pk], q.limit, q.cursor, () => ({
         TableName: this.tables.audit,
         KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': pk, ...range },
+        ExpressionAttributeValues: { ':pk': pk, ...values },
+        ScanIndexForward: false,
+        ...filter,
       }), auditFromItem);
     }
-    const months = monthsInRange(monthOf(q.from), monthOf(q.to)).map((m) => keys.auditMonth(m));
+    const months = monthsInRange(monthOf(q.from), monthOf(q.to)).reverse().map((m) => keys.auditMonth(m));
     return this.pagedAcrossPartitions(months, q.limit, q.cursor, (pk) => ({
       TableName: this.tables.audit,
       IndexName: AUDIT_TABLE.monthIndex.name,
       KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK BETWEEN :from AND :to',
-      ExpressionAttributeValues: { ':pk': pk, ...range },
+      ExpressionAttributeValues: { ':pk': pk, ...values },
+      ScanIndexForward: false,
+      ...filter,
     }), auditFromItem);
+  }
+
+  /** The patient of a case reference, for the audit filter: one read of the guard written at intake. */
+  private async patientIdOfCaseRef(caseRef: string): Promise<string | null> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tables.pathway, Key: keys.caseRef(caseRef), ConsistentRead: true }));
+    return typeof out.Item?.patientId === 'string' ? out.Item.patientId : null;
   }
 
   /** Pre-aggregated counters of one month: a handful of items whatever the number of patients. */
@@ -337,6 +326,19 @@ export class PathwayStore {
     return { items, nextToken: more ? encodeCursor(p, k) : null };
   }
 
+  /** Tamper evidence: each event links by hash to its patient's latest one (functions/domain/audit-chain.ts). */
+  private async chained(events: AuditEvent[]): Promise<AuditEvent[]> {
+    const linked = new Map<string, AuditEvent>();
+    for (const pk of new Set(events.map((e) => this.auditPut(e).Item.PK))) {
+      const head = await this.doc.send(
+        new QueryCommand({ TableName: this.tables.audit, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': pk }, ScanIndexForward: false, Limit: 1 }),
+      );
+      const prevHash = typeof head.Items?.[0]?.hash === 'string' ? head.Items[0].hash : GENESIS_HASH;
+      for (const e of linkAuditEvents(prevHash, events.filter((e) => this.auditPut(e).Item.PK === pk))) linked.set(e.eventId, e);
+    }
+    return events.map((e) => linked.get(e.eventId) ?? e);
+  }
+
   private stamp(e: AuditEventInput): AuditEvent {
     return { ...e, details: e.details ?? {}, eventId: this.ids.next(), at: this.clock.now().toISOString() };
   }
@@ -362,11 +364,13 @@ export function isTerminal(status: Status): boolean {
 /** The stored item of a patient record: keys and worklist-index fields, then the record. */
 export function patientItem(p: PatientRecord): Item {
   const dueForIndex = p.status === 'active' ? p.dueAt : null;
+  const outboxSince = p.outbox?.[0]?.queuedAt;
   return {
     ...keys.patient(p.patientId),
     GSI1PK: keys.worklistPartition(p.stage, p.status),
     GSI1SK: keys.worklistSort(dueForIndex, p.patientId),
     ...p,
+    ...(outboxSince ? { outboxSince } : {}),
   };
 }
 
@@ -376,7 +380,7 @@ export function referralItem(p: PatientRecord): Item {
 }
 
 function fromItem(item: Item): PatientRecord {
-  const { PK: _pk, SK: _sk, GSI1PK: _g1, GSI1SK: _g2, ...rest } = item;
+  const { PK: _pk, SK: _sk, GSI1PK: _g1, GSI1SK: _g2, outboxSince: _o, ...rest } = item;
   return rest as unknown as PatientRecord;
 }
 
@@ -384,13 +388,14 @@ function summaryFromItem(item: Item): PatientSummary {
   return {
     patientId: String(item.patientId),
     caseRef: String(item.caseRef),
-    stage: item.stage as Stage,
+    stage: String(item.stage),
     status: item.status as Status,
-    site: item.site as PatientSummary['site'],
+    site: String(item.site),
+    ...(item.urgency ? { urgency: item.urgency as 'routine' | 'urgent' } : {}),
     stageEnteredAt: String(item.stageEnteredAt),
     dueAt: (item.dueAt as string | null | undefined) ?? null,
     pathwayVersion: String(item.pathwayVersion),
-    awaiting: (item.awaiting as { stage: DecisionStage; role: Role } | null | undefined) ?? null,
+    awaiting: (item.awaiting as PatientSummary['awaiting'] | undefined) ?? null,
     ...(item.hold ? { hold: item.hold as { reason: HoldReason; since: string } } : {}),
   };
 }
@@ -401,7 +406,7 @@ function auditFromItem(item: Item): AuditEvent {
     at: String(item.at),
     action: item.action as AuditAction,
     patientId: (item.patientId as string | null | undefined) ?? null,
-    stage: (item.stage as Stage | null | undefined) ?? null,
+    stage: (item.stage as string | null | undefined) ?? null,
     actor: item.actor as AuditActor,
     details: (item.details as Record<string, unknown> | undefined) ?? {},
   };

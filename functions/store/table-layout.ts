@@ -8,6 +8,7 @@
 //   PK = METRIC#<YYYY-MM>      SK = FUNNEL                referrals, accepted, myelographies, ...
 //   PK = METRIC#<YYYY-MM>      SK = YIELD | OUTCOMES      localisation yield, outcomes by procedure
 //   PK = CASEREF               SK = COUNTER               sequence behind human-readable case refs
+//   PK = CASEREF#<caseRef>     SK = CASEREF               the patient of a case reference (audit search)
 //   PK = SUBSCRIPTIONS         SK = SUBSCRIPTION#<id>     a FHIR rest-hook subscription (few: one partition)
 //   PK = SUBSCRIPTION#<id>     SK = DELIVERY#<patientId>#<step>   one notification and its attempts
 //   GSI1 (worklist): GSI1PK = STAGE#<stage>#STATUS#<status>, GSI1SK = <dueAt or "~">#<patientId>
@@ -25,7 +26,7 @@ export const PATHWAY_TABLE = {
     name: 'GSI1',
     partitionKey: 'GSI1PK',
     sortKey: 'GSI1SK',
-    projection: ['patientId', 'caseRef', 'stage', 'status', 'site', 'stageEnteredAt', 'dueAt', 'awaiting', 'pathwayVersion', 'hold', 'decidedAt'],
+    projection: ['patientId', 'caseRef', 'stage', 'status', 'site', 'stageEnteredAt', 'dueAt', 'awaiting', 'pathwayVersion', 'hold', 'decidedAt', 'urgency', 'outboxSince'],
   },
 } as const;
 
@@ -39,6 +40,7 @@ export const keys = {
   patient: (patientId: string) => ({ PK: `PATIENT#${patientId}`, SK: 'STATE' }),
   referral: (referralId: string) => ({ PK: `REFERRAL#${referralId}`, SK: 'REFERRAL' }),
   caseRefCounter: () => ({ PK: 'CASEREF', SK: 'COUNTER' }),
+  caseRef: (caseRef: string) => ({ PK: `CASEREF#${caseRef}`, SK: 'CASEREF' }),
   stageMetric: (month: string, stage: string) => ({ PK: `METRIC#${month}`, SK: `STAGE#${stage}` }),
   funnelMetric: (month: string) => ({ PK: `METRIC#${month}`, SK: 'FUNNEL' }),
   yieldMetric: (month: string) => ({ PK: `METRIC#${month}`, SK: 'YIELD' }),

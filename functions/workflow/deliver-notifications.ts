@@ -3,4 +3,4 @@
 import { deliverPending } from '../fhir/subscriptions.js';
 import { subscriptionDeps } from '../fhir/subscription-runtime.js';
 
-export const handler = async (): Promise<{ delivered: number }> => ({ delivered: await deliverPending(subscriptionDeps()) });
+export const handler = async (): Promise<{ delivered: number }> => ({ delivered: await deliverPending(await subscriptionDeps()) });

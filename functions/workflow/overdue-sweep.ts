@@ -1,11 +1,13 @@
-// Scheduled (EventBridge in the cloud, a timer in the local stack): remind, escalate, and hand
-// recorded-but-undelivered decisions back to the engine.
-import { sweepOverdue, type SweepResult } from '../app/engine.js';
+// Scheduled (EventBridge in the cloud, a timer in the local stack): remind, escalate, and
+// reconcile what a crash or an outage left half done (functions/app/sweep.ts).
+import { sweepOverdue, type SweepResult } from '../app/sweep.js';
 import { logger } from '../shared/logger.js';
 import { runtimeDeps } from '../shared/runtime.js';
+// The transitions this handler delivers also reach FHIR subscribers and the event bus.
+import '../fhir/pathway-event-sink.js';
 
 export const handler = async (): Promise<SweepResult> => {
-  const result = await sweepOverdue(runtimeDeps());
+  const result = await sweepOverdue(await runtimeDeps());
   logger.info('overdue sweep', { ...result });
   return result;
 };

@@ -1,12 +1,12 @@
 // Task: record a failure that retries could not fix and alert the administrators.
 import * as z from 'zod';
-import { recordFailure } from '../app/engine.js';
+import { recordFailure } from '../app/failures.js';
 import { workflowHandler } from './handler.js';
+// The transitions this handler delivers also reach FHIR subscribers and the event bus.
+import '../fhir/pathway-event-sink.js';
 
 const schema = z.object({
-  kind: z.enum(['notification', 'pathway']),
   patientId: z.string().min(1),
-  step: z.number().int().min(0),
   error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).loose().nullable(),
 });
 

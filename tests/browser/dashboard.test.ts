@@ -4,7 +4,7 @@
 // service levels (myelography's service level is shortened to seconds so a case goes overdue
 // without waiting days). Each screen is saved under screenshots/ for a human to look at.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SHOTS = `${ROOT}screenshots`;
 const LAPTOP = { width: 1366, height: 768 };
 const TABLET = { width: 768, height: 1024 };
+const TABLET_LANDSCAPE = { width: 1024, height: 768 };
 const SECOND_IN_DAYS = 1 / 86_400;
 const SYNTHETIC = { givenName: 'Testina', familyName: `Synthetica${Date.now().toString(36)}`, mrn: 'SYN424242' };
 
@@ -131,7 +132,34 @@ async function signIn(context: BrowserContext, role: string, email: string, site
   return page;
 }
 
-const shot = (page: Page, name: string, fullPage = true) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage });
+const AXE_SOURCE = readFileSync(`${ROOT}node_modules/axe-core/axe.min.js`, 'utf8');
+/** axe-core's WCAG 2.1 A and AA rules, per screen (written to screenshots/axe.json). */
+const axeFigures: Record<string, { violations: number; passes: number; rules: string[] }> = {};
+
+interface AxeResult {
+  violations: { id: string; impact: string; help: string; nodes: { target: string[]; failureSummary?: string }[] }[];
+  passes: unknown[];
+}
+
+/** Inject axe-core (through the DevTools protocol, so the page's CSP stays as it is) and scan. */
+async function axeScan(page: Page, name: string): Promise<AxeResult> {
+  if (!(await page.evaluate('typeof window.axe !== "undefined"'))) await page.evaluate(AXE_SOURCE);
+  const result = (await page.evaluate(`window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] })`)) as AxeResult;
+  axeFigures[name] = { violations: result.violations.length, passes: result.passes.length, rules: result.violations.map((v) => v.id) };
+  writeFileSync(`${SHOTS}/axe.json`, JSON.stringify(axeFigures, null, 2));
+  return result;
+}
+
+/** A screenshot of the screen for a human, and an axe scan that must find no WCAG 2.1 AA violation. */
+async function shot(page: Page, name: string, fullPage = true): Promise<void> {
+  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage });
+  const { violations } = await axeScan(page, name);
+  const described = violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+  expect(described, `axe on ${name}`).toEqual([]);
+}
+
+/** A case's card (board) or row (list) in a stage column or row. */
+const caseIn = (page: Page, caseRef: string, stage: string) => page.locator(`[data-stage="${stage}"] [data-case-ref="${caseRef}"], [data-stage="${stage}"][data-case-ref="${caseRef}"]`);
 
 describe.skipIf(!HAS_CHROMIUM)('the dashboard in a browser', () => {
   let caseRef = '';
@@ -230,20 +258,44 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard in a browser', () => {
     await page.getByText(/Bern score 8 \/ 9/).waitFor();
     await shot(page, '07-patient-imaging-selection');
     await context.close();
+
+    // Another site's neuroradiologist and the neurosurgeons neither see it waiting nor get the form.
+    for (const [email, site] of [
+      ['neuroradiologist@example.org', 'roseville-sacramento'],
+      ['neurosurgeon@example.org', 'redwood-city'],
+    ] as const) {
+      const other = await browser!.newContext({ viewport: LAPTOP });
+      const theirs = await signIn(other, 'physician', email, site);
+      await theirs.getByTestId('waiting-scope').waitFor();
+      await theirs.locator('[data-testid="empty-state"], table').first().waitFor();
+      expect(await theirs.getByRole('link', { name: caseRef }).count()).toBe(0);
+      await theirs.goto(`${stack.apiUrl}/patients/${patientId}`);
+      await theirs.getByTestId('not-your-decision').waitFor();
+      expect(await theirs.getByRole('button', { name: /^Record .* decision$/ }).count()).toBe(0);
+      if (site === 'redwood-city') await shot(theirs, '07b-patient-not-your-decision');
+      await other.close();
+    }
   });
 
   it('shows the patient in imaging selection on the board, on a laptop and on a tablet', async () => {
     expect(patientId, 'the referral test must have created a patient').not.toBe('');
-    for (const [name, viewport] of [
-      ['08-board-imaging-selection', LAPTOP],
-      ['09-board-tablet', TABLET],
+    for (const [name, viewport, layout] of [
+      ['08-board-imaging-selection', LAPTOP, 'board'],
+      ['09-board-tablet', TABLET, 'list'],
+      ['09b-board-tablet-landscape', TABLET_LANDSCAPE, 'list'],
     ] as const) {
       const context = await browser!.newContext({ viewport });
       const page = await signIn(context, 'coordinator', 'coordinator@example.org');
-      const card = page.locator(`[data-stage="IMAGING_SELECTION"] [data-case-ref="${caseRef}"]`);
+      const card = caseIn(page, caseRef, 'IMAGING_SELECTION');
       await eventually(card, () => page.getByRole('button', { name: 'Refresh' }).click());
-      expect(await page.locator(`[data-stage="TRIAGE"] [data-case-ref="${caseRef}"]`).count()).toBe(0);
-      expect(await card.getByTestId('pathway-version').textContent()).toMatch(/^Pathway v\d+$/);
+      expect(await caseIn(page, caseRef, 'TRIAGE').count()).toBe(0);
+      // Who it waits on, from the pathway: the neuroradiologists of the patient's site.
+      expect(await card.getByTestId('waiting-on').textContent()).toBe(layout === 'board' ? 'Waiting on Neuroradiology, Santa Clara' : 'Neuroradiology, Santa Clara');
+      expect(await page.getByRole('radio', { name: layout === 'board' ? 'Board' : 'List' }).isChecked()).toBe(true);
+      if (layout === 'board') expect(await card.getByTestId('pathway-version').textContent()).toMatch(/^Pathway v\d+$/);
+      // Nothing scrolls sideways, and nothing scrolls inside the layout.
+      expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+      expect(await page.locator('.mantine-ScrollArea-root').count()).toBe(0);
       await shot(page, name);
       await context.close();
     }
@@ -265,6 +317,8 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard in a browser', () => {
     await dialog.getByRole('button', { name: 'Put on hold' }).click();
     await page.getByText(`${caseRef} is on hold.`).waitFor();
     await card.getByText('On hold: Travel').waitFor();
+    // The clock is stopped: no past due date, the time left once resumed instead.
+    expect(await card.getByTestId('due').textContent()).toMatch(/^Clock stopped · \d+ (min|hours?|days?) left when resumed$/);
     await shot(page, '11-board-on-hold');
     await card.getByRole('button', { name: `Actions for ${caseRef}` }).click();
     await page.getByRole('menuitem', { name: 'Resume' }).click();
@@ -280,25 +334,48 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard in a browser', () => {
     await page.getByRole('heading', { name: 'Analytics', level: 1 }).waitFor();
     await page.locator('.recharts-surface').nth(2).waitFor();
     expect(await page.locator('.recharts-surface').count()).toBeGreaterThanOrEqual(3);
-    await page.getByRole('heading', { name: 'Funnel' }).waitFor();
+    await page.getByRole('heading', { name: 'Patients', exact: true }).waitFor();
+    await page.getByRole('heading', { name: 'Myelograms and procedures' }).waitFor();
     await shot(page, '12-analytics');
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
     expect(download.suggestedFilename()).toMatch(/^throughput-\d{4}-\d{2}-\d{4}-\d{2}\.csv$/);
     const csv = readFileSync(await download.path(), 'utf8');
-    expect(csv.split('\n')[0]).toBe('month,stage,entered,exited,median_days,p90_days,funnel_referrals,funnel_accepted,funnel_myelographies,funnel_localised,funnel_treated,funnel_completed');
+    expect(csv.split('\n')[0]).toBe('month,measure,unit,stage,breakdown,value');
+    const referralRows = csv.split('\n').filter((l) => /^\d{4}-\d{2},referrals,patients,/.test(l));
+    const referred = referralRows.reduce((n, l) => n + Number(l.split(',').at(-1)), 0);
+    expect(await page.getByText(new RegExp(`: ${referred} patients? referred`)).count()).toBe(1);
     expect(csv).not.toContain(SYNTHETIC.familyName);
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit trail' }).click();
     await page.getByRole('heading', { name: 'Audit trail', level: 1 }).waitFor();
-    await page.getByLabel('Patient id').fill(patientId);
+    // By case reference, newest first, to the second; the filters go into the address.
+    await page.getByLabel('Case', { exact: true }).fill(caseRef);
     await page.getByLabel('Per page').selectOption('10');
     await page.getByRole('button', { name: 'Apply' }).click();
-    await page.getByText(`Page 1: 10 events for patient ${patientId}`).waitFor();
-    await page.getByRole('cell', { name: 'Referral received' }).waitFor();
+    await page.getByText(`Page 1: 10 events for ${caseRef}, newest first`).waitFor();
+    expect(page.url()).toContain(`case=${caseRef}`);
+    const times = await page.getByTestId('audit-table').locator('time').evaluateAll((els) => els.map((e) => e.getAttribute('datetime') ?? ''));
+    expect([...times].sort().reverse()).toEqual(times);
+    expect(await page.getByTestId('audit-table').locator('tbody tr td').first().textContent()).toMatch(/\d{1,2}:\d{2}:\d{2}/);
     await shot(page, '13-audit');
-    await page.getByRole('button', { name: 'Next page' }).click();
+    await page.getByRole('button', { name: 'Older events' }).click();
     await page.getByText('Page 2:').waitFor();
+    // By action and actor: the physician's triage decision.
+    await page.getByLabel('Action').selectOption('decision_recorded');
+    await page.getByLabel('Actor').fill('neuroradiologist@');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByText(`Page 1: 1 event for ${caseRef}, newest first`).waitFor();
+    await page.getByRole('cell', { name: 'Decision recorded' }).waitFor();
+    // A reload keeps the filters; an impossible range says so instead of loading forever.
+    await page.reload();
+    await page.getByText(`Page 1: 1 event for ${caseRef}, newest first`).waitFor();
+    await page.getByLabel('From', { exact: true }).fill('2026-12-31');
+    await page.getByLabel('To', { exact: true }).fill('2026-01-01');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByTestId('error-summary').getByText('To must not be before from').waitFor();
+    expect(await page.getByTestId('loading').count()).toBe(0);
+    await shot(page, '13b-audit-invalid-range');
     await context.close();
   });
 
@@ -363,7 +440,7 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard in a browser', () => {
     // The overdue case's own events, with the sweep's reminder and escalation in words.
     await row.getByRole('link', { name: `Audit trail of ${open.caseRef}` }).click();
     await page.getByRole('heading', { name: 'Audit trail', level: 1 }).waitFor();
-    expect(await page.getByLabel('Patient id').inputValue()).toBe(open.patientId);
+    expect(await page.getByLabel('Case', { exact: true }).inputValue()).toBe(open.caseRef);
     await page.getByRole('cell', { name: 'Overdue reminder sent' }).waitFor();
     await page.getByRole('cell', { name: 'Overdue, escalated to site lead' }).waitFor();
     await shot(page, '15-audit-overdue');
@@ -376,5 +453,79 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard in a browser', () => {
     expect(await onTablet.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
     await shot(onTablet, '16-service-levels-tablet');
     await tablet.close();
+  });
+
+  it('keeps one session across tabs, warns before it ends, sends a typed form after a re-sign-in, and signs out an idle user', async () => {
+    expect(patientId, 'the referral test must have created a patient').not.toBe('');
+    const context = await browser!.newContext({ viewport: LAPTOP });
+    const page = await signIn(context, 'coordinator', 'coordinator@example.org');
+    // A link opened in a new tab (from an email) is already signed in.
+    const second = await context.newPage();
+    await second.goto(`${stack.apiUrl}/patients/${patientId}`);
+    await second.getByRole('heading', { name: new RegExp(caseRef), level: 1 }).waitFor();
+    expect(second.url()).not.toContain('/sign-in');
+
+    // A token about to expire: the warning says when, before anything is lost.
+    await page.evaluate(`(async () => {
+      const res = await fetch('/local/sign-in', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ role: 'coordinator', email: 'coordinator@example.org', expiresInSeconds: 200 }) });
+      localStorage.setItem('csf-pathway.token', (await res.json()).token);
+    })()`);
+    await page.goto(`${stack.apiUrl}/patients/${patientId}`);
+    await page.getByTestId('expiry-warning').waitFor();
+    await shot(page, '17-session-expiry-warning');
+
+    // The API refuses the token while a form is being filled in: after signing in again the
+    // typed hold is sent as it was.
+    await page.getByRole('button', { name: 'Put on hold' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Hold reason').waitFor();
+    // The dialog opens on its first field, not on its close button.
+    await page.waitForFunction(() => (globalThis as any).document.activeElement?.id === 'field-reason');
+    await dialog.getByLabel('Hold reason').selectOption('anticoagulation');
+    await dialog.getByLabel('Note (optional)').fill('Stopping anticoagulation first');
+    // A token the API refuses (its signature altered), as after a revocation.
+    await page.evaluate(`(() => {
+      const t = localStorage.getItem('csf-pathway.token') || '';
+      localStorage.setItem('csf-pathway.token', t.slice(0, -4) + (t.endsWith('AAAA') ? 'BBBB' : 'AAAA'));
+    })()`);
+    await dialog.getByRole('button', { name: 'Put on hold' }).click();
+    await page.getByRole('dialog', { name: 'Your session has ended' }).waitFor();
+    await shot(page, '18-session-re-sign-in', false);
+    await page.getByRole('button', { name: 'Sign in again' }).click();
+    await page.getByText(`${caseRef} is on hold.`).waitFor();
+    expect((await stack.store().getPatient(patientId))?.hold).toMatchObject({ reason: 'anticoagulation', note: 'Stopping anticoagulation first' });
+    // Focus moved to the result.
+    await page.waitForFunction(() => (globalThis as any).document.activeElement?.getAttribute('data-testid') === 'patient-notice');
+    await page.getByTestId('hold-summary').getByText(/Clock stopped/).waitFor();
+    await shot(page, '19-patient-on-hold');
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Resume' }).click();
+    await page.getByText(`${caseRef} resumed.`).waitFor();
+
+    // A stale page: another coordinator puts the patient on hold; this page's hold is refused
+    // (409), and the page reloads and says what changed.
+    expect((await stack.api('POST', `/patients/${patientId}/hold`, { role: 'coordinator', email: 'other.coordinator@example.org', body: { reason: 'scanner_capacity' } })).status).toBe(202);
+    await page.getByRole('button', { name: 'Put on hold' }).click();
+    await page.getByRole('dialog').getByLabel('Hold reason').selectOption('travel');
+    await page.getByRole('dialog').getByRole('button', { name: 'Put on hold' }).click();
+    const notice = page.getByTestId('patient-notice');
+    await notice.getByText(/changed while the page was open/).waitFor();
+    expect(await notice.textContent()).toContain('hold started by other.coordinator@example.org');
+    await page.getByTestId('hold-summary').getByText(/Scanner capacity/).waitFor();
+    await shot(page, '19b-patient-conflict');
+    expect((await stack.api('POST', `/patients/${patientId}/resume`, { role: 'coordinator', body: {} })).status).toBe(202);
+
+    // Idle logout: a short idle time for this browser (a browser may only shorten it).
+    await page.evaluate(`localStorage.setItem('csf-pathway.idle-minutes', '0.1')`);
+    await page.reload();
+    await page.getByRole('dialog', { name: 'Are you still there?' }).waitFor();
+    await shot(page, '20-idle-warning', false);
+    await page.waitForURL('**/sign-in', { timeout: 20_000 });
+    await page.getByTestId('signed-out-reason').waitFor();
+    expect(await page.evaluate('localStorage.getItem("csf-pathway.token")')).toBeNull();
+    // ... in every tab.
+    await second.waitForURL('**/sign-in', { timeout: 20_000 });
+    await shot(page, '21-signed-out-idle');
+    await context.close();
   });
 });

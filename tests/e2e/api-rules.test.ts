@@ -177,7 +177,7 @@ describe('queries, metrics and audit', () => {
     expect(res.body.months[0].funnel.referrals).toBeGreaterThanOrEqual(Math.min(referralsInAudit, 1));
     const csv = await stack.api('GET', `/metrics/throughput?from=${month}&to=${month}&format=csv`, { role: 'administrator' });
     expect(csv.headers.get('content-type')).toContain('text/csv');
-    expect(csv.text.split('\n')[0]).toContain('month,stage,entered,exited');
+    expect(csv.text.split('\n')[0]).toBe('month,measure,unit,stage,breakdown,value');
     expect((await stack.api('GET', `/metrics/throughput?from=${month}&to=2020-01`, { role: 'administrator' })).status).toBe(400);
     expect((await stack.api('GET', `/metrics/throughput?from=${month}&to=${month}`, { role: 'physician' })).status).toBe(403);
   });

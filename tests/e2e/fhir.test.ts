@@ -77,7 +77,7 @@ describe('the FHIR R4 endpoint', () => {
       urgency: 'routine',
       patient: { givenName: 'Testina V.', birthDate: '1987-02-20', sex: 'female' },
       referringPhysician: { name: 'Dr Example Referrer', email: 'referrer@example.org' },
-      referral: { symptomOnset: '2026-05-01', orthostaticPattern: 'classic_immediate', duralPunctureWithin30Days: false, priorSpinalProcedure: false, hit6Baseline: 68, notes: 'Synthetic referral for tests.' },
+      referral: { symptomOnset: '2026-05-01', orthostaticPattern: 'classic_immediate', duralPunctureWithin30Days: false, priorSpinalProcedure: false, hit6Baseline: 68, headacheDaysPerMonthBaseline: 20, notes: 'Synthetic referral for tests.' },
     });
     expect(detail.body.patient.mrn).toMatch(/^SYN\d+$/);
   });
@@ -213,7 +213,7 @@ describe('the FHIR R4 endpoint', () => {
     for (const [i, visit] of visits.entries()) {
       await stack.waitForPending(patientId, 'FOLLOW_UP');
       const outcome = i === visits.length - 1 ? 'resolved' : 'improved';
-      const res = await fhir('POST', '/QuestionnaireResponse', { role: 'coordinator', body: checkIn(patientId, { visit, outcome, pgic: 2, hit6: 44 }) });
+      const res = await fhir('POST', '/QuestionnaireResponse', { role: 'coordinator', body: checkIn(patientId, { visit, outcome, pgic: 2, hit6: 44, headacheDays: 3, ...(visit === 'month3' ? { bernScore: 1 } : {}) }) });
       expect(res.status, JSON.stringify(res.body)).toBe(201);
       expect(res.headers.get('location')).toMatch(/\/fhir\/R4\/QuestionnaireResponse\//);
       if (i < visits.length - 1) {
@@ -233,6 +233,9 @@ describe('the FHIR R4 endpoint', () => {
     const recorded = await fhir('GET', `/${checkIns[3]?.valueReference?.reference}`, { role: 'physician' });
     expect(recorded.status).toBe(200);
     expect(recorded.body.item).toEqual(expect.arrayContaining([expect.objectContaining({ linkId: 'outcome', answer: [{ valueCoding: { system: CODE_SYSTEMS.followUpOutcome, code: 'resolved' } }] })]));
+    expect(recorded.body.item).toEqual(expect.arrayContaining([expect.objectContaining({ linkId: 'headache-days', answer: [{ valueInteger: 3 }] })]));
+    const month3 = await fhir('GET', `/${checkIns[2]?.valueReference?.reference}`, { role: 'physician' });
+    expect(month3.body.item).toEqual(expect.arrayContaining([expect.objectContaining({ linkId: 'brain-mri-bern-score', answer: [{ valueInteger: 1 }] })]));
 
     const byBasedOn = await fhir<Bundle>('GET', `/Task?based-on=ServiceRequest/${patientId}`, { role: 'physician' });
     expect(byBasedOn.body.entry?.map((e) => e.resource?.id)).toEqual([patientId]);

@@ -2,7 +2,7 @@
 // each transition sends, and what the audit trail records.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStackUnderTest } from '../support/local-stack.js';
-import { acceptTriage, leakFound, noLeak, patchPerformed } from '../support/fixtures.js';
+import { acceptTriage, completeCheck, leakFound, noLeak, patchPerformed } from '../support/fixtures.js';
 
 let stack: LocalStackUnderTest;
 
@@ -145,7 +145,7 @@ describe('the care pathway, end to end', () => {
     await decide(patientId, { stage: 'TREATMENT_PLANNING', outcome: 'neurosurgery', reason: 'Ventral microspur' });
     await decide(patientId, { stage: 'NEUROSURGICAL_ESCALATION', outcome: 'not_candidate', reason: 'Comorbidities' });
     await decide(patientId, { stage: 'TREATMENT_PLANNING', outcome: 'neurosurgery', reason: 'Re-referred after optimisation' });
-    await decide(patientId, { stage: 'NEUROSURGICAL_ESCALATION', outcome: 'operated', procedure: 'ventral_repair_microspur', performedOn: '2026-11-22' });
+    await decide(patientId, { stage: 'NEUROSURGICAL_ESCALATION', outcome: 'operated', procedure: 'ventral_repair_microspur', performedOn: '2026-11-22', preProcedureCheck: completeCheck });
     const fu = await stack.waitForPending(patientId, 'FOLLOW_UP');
     expect(fu.pendingDecision?.visit).toBe('day1');
   });

@@ -1,5 +1,5 @@
 // What the cloud deployment promises, asserted on the synthesized template: one synth per file
-// (bundling eleven handlers is the slow part), then one behaviour per test.
+// (bundling ten handlers is the slow part), then one behaviour per test.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -24,19 +24,21 @@ const CONTRACT_ROUTES = [
   'POST /patients/{patientId}/hold',
   'POST /patients/{patientId}/resume',
   'POST /patients/{patientId}/withdraw',
+  'POST /patients/{patientId}/red-flags',
   'GET /metrics/throughput',
   'GET /metrics/sla',
   'GET /audit',
+  'GET /audit/verify',
   ...FHIR_ROUTES.map((r) => `${r.method} ${r.path}`),
   'GET /openapi.json',
 ];
 // Read before sign-in: the API description and the FHIR CapabilityStatement.
 const PUBLIC_ROUTES = ['GET /openapi.json', 'GET /fhir/R4/metadata'];
 
-// Every Lambda function of the stack, by construct id: the five tasks of the state machine, the
-// five API handlers, and the scheduled overdue sweep.
-const WORKFLOW_FUNCTIONS = ['PersistTransition', 'NotifyTeam', 'AwaitDecision', 'RecordFailure', 'ContinuePathway'];
-const API_FUNCTIONS = ['Referrals', 'Decisions', 'PatientActions', 'Queries', 'Admin', 'Fhir', 'OpenApi'];
+// Every Lambda function of the stack, by construct id: the four tasks of the state machine, the
+// eight API handlers, the scheduled overdue sweep and the scheduled FHIR notification delivery.
+const WORKFLOW_FUNCTIONS = ['EnterStage', 'ClosePathway', 'RecordFailure', 'ContinuePathway'];
+const API_FUNCTIONS = ['Referrals', 'Decisions', 'PatientActions', 'RedFlags', 'Queries', 'Admin', 'Fhir', 'OpenApi'];
 const ALL_FUNCTIONS = [...WORKFLOW_FUNCTIONS, ...API_FUNCTIONS, 'OverdueSweep', 'DeliverNotifications'];
 
 let app: App;
@@ -114,7 +116,7 @@ describe('the care-pathway state machine', () => {
     expect(stateMachine.Properties.StateMachineType).toBe('STANDARD');
     const definition = definitionOf(stateMachine);
     expect(Object.keys(definition.States)).toEqual(
-      expect.arrayContaining(['EnterTriage', 'AwaitTriageDecision', 'AwaitMyelographyDecision', 'RecordPathwayFailure']),
+      expect.arrayContaining(['EnterTriage', 'RouteTriageDecision', 'EnterMyelography', 'CloseWithdrawn', 'RecordPathwayFailure']),
     );
     const substitutions = Object.keys(stateMachine.Properties.DefinitionSubstitutions as object);
     const placeholders = new Set([...JSON.stringify(definition).matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]));
@@ -131,7 +133,7 @@ describe('the care-pathway state machine', () => {
     expect(resources[logGroupId]?.Properties).toMatchObject({ KmsKeyId: expect.anything(), RetentionInDays: expect.any(Number) });
   });
 
-  it('may invoke the five workflow functions and nothing else', () => {
+  it('may invoke the four workflow functions and nothing else', () => {
     const roleId = logicalIdOf('StateMachineRole', 'AWS::IAM::Role');
     const invoked = policiesAttachedTo(roleId)
       .filter((s) => asArray(s.Action).includes('lambda:InvokeFunction'))
@@ -140,26 +142,17 @@ describe('the care-pathway state machine', () => {
     expect(new Set(invoked)).toEqual(new Set(WORKFLOW_FUNCTIONS));
   });
 
-  it('is started by intake, continued by continue-pathway, resumed by decisions, patient actions, await-decision and the sweep, and stopped only on withdrawal', () => {
+  it('is started by intake, continued by continue-pathway and the reconciler, resumed by decisions, patient actions and the sweep, and never stopped from outside', () => {
     expect(stepFunctionsActions('Referrals')).toEqual(['states:StartExecution']);
     expect(stepFunctionsActions('Decisions')).toEqual(['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess']);
-    expect(stepFunctionsActions('PatientActions')).toEqual([
-      'states:SendTaskFailure',
-      'states:SendTaskHeartbeat',
-      'states:SendTaskSuccess',
-      'states:StopExecution',
-    ]);
-    // Re-delivers a decision recorded before a crash; addressed by name to avoid a cycle.
-    expect(stepFunctionsActions('AwaitDecision')).toEqual(['states:SendTaskSuccess']);
-    // The scheduled sweep re-delivers such decisions (and withdrawals) too, stops the execution of a
-    // withdrawal whose task is gone, and starts a referral whose intake died before starting it.
-    expect(stepFunctionsActions('OverdueSweep')).toEqual(['states:SendTaskSuccess', 'states:StartExecution', 'states:StopExecution']);
+    expect(stepFunctionsActions('PatientActions')).toEqual(['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess']);
+    // The scheduled sweep re-delivers recorded hand-offs, starts a referral whose intake died before
+    // starting it, and (the reconciler) continues a pathway whose execution is gone.
+    expect([...new Set(stepFunctionsActions('OverdueSweep'))]).toEqual(['states:DescribeExecution', 'states:SendTaskSuccess', 'states:StartExecution']);
     expect(stepFunctionsActions('ContinuePathway')).toEqual(['states:DescribeExecution', 'states:StartExecution']);
-    for (const fn of ['Queries', 'Admin', 'PersistTransition', 'NotifyTeam', 'RecordFailure']) {
+    for (const fn of ['Queries', 'Admin', 'EnterStage', 'ClosePathway', 'RecordFailure']) {
       expect(stepFunctionsActions(fn), fn).toEqual([]);
     }
-    const stop = statementsOf('PatientActions').find((s) => asArray(s.Action).includes('states:StopExecution'));
-    expect(JSON.stringify(stop?.Resource)).toMatch(/:execution:CarePathwayUnderTest-care-pathway:\*"/);
     const describe = statementsOf('ContinuePathway').find((s) => asArray(s.Action).includes('states:DescribeExecution'));
     expect(JSON.stringify(describe?.Resource)).toMatch(/:execution:CarePathwayUnderTest-care-pathway:\*"/);
   });
@@ -169,7 +162,8 @@ describe('the care-pathway state machine', () => {
     // state machine ARN, with the qualifier in states:StateMachineQualifier.
     const stateMachineId = logicalIdOf('CarePathway', 'AWS::StepFunctions::StateMachine');
     for (const fn of ['Referrals', 'OverdueSweep']) {
-      const starts = statementsOf(fn).filter((s) => asArray(s.Action).includes('states:StartExecution'));
+      // (The sweep also continues pathways on their own version, as continue-pathway does; below.)
+      const starts = statementsOf(fn).filter((s) => asArray(s.Action).includes('states:StartExecution') && JSON.stringify(s.Condition ?? {}).includes('StringEquals'));
       expect(starts, fn).toHaveLength(1);
       expect(starts[0], fn).toMatchObject({
         Effect: 'Allow',
@@ -315,21 +309,21 @@ describe('access to the audit trail', () => {
     }
   });
 
-  it('the pathway table is read-only to queries, admin and notify-team', () => {
+  it('the pathway table is read-only to queries and admin', () => {
     const pathwayId = logicalIdOf('DataPathwayTable', 'AWS::DynamoDB::Table');
-    for (const fn of ['Queries', 'Admin', 'NotifyTeam']) {
+    for (const fn of ['Queries', 'Admin']) {
       const actions = actionsOn(statementsOf(fn), pathwayId);
       expect(actions, fn).toContain('dynamodb:Query');
       expect(actions.filter((a) => /Put|Update|Delete|Write/.test(a)), fn).toEqual([]);
     }
-    for (const fn of ['Referrals', 'Decisions', 'PatientActions', 'PersistTransition', 'AwaitDecision', 'RecordFailure', 'ContinuePathway', 'OverdueSweep']) {
+    for (const fn of ['Referrals', 'Decisions', 'PatientActions', 'EnterStage', 'ClosePathway', 'RecordFailure', 'ContinuePathway', 'OverdueSweep']) {
       expect(actionsOn(statementsOf(fn), pathwayId), fn).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem']));
     }
   });
 });
 
 describe('the functions', () => {
-  it('all eleven run on ARM64 with active tracing, source maps, and the pathway environment', () => {
+  it('all ten run on ARM64 with active tracing, source maps, and the pathway environment', () => {
     const functions = pathwayFunctions();
     expect(functions).toHaveLength(ALL_FUNCTIONS.length);
     // The only other function is CDK's deploy-time helper that uploads the dashboard.
@@ -391,9 +385,9 @@ describe('the functions', () => {
     }
   });
 
-  it('only notify-team, record-failure and the overdue sweep may send email, from the SES identity only', () => {
+  it('only the outbox deliverers (the engine tasks, patient actions, the sweep and the red-flag report) may send email, from the SES identity only', () => {
     const identityId = logicalIdOf('MailDomain', 'AWS::SES::EmailIdentity');
-    const senders = ['NotifyTeam', 'RecordFailure', 'OverdueSweep'];
+    const senders = ['EnterStage', 'ClosePathway', 'RecordFailure', 'PatientActions', 'OverdueSweep', 'RedFlags'];
     for (const fn of ALL_FUNCTIONS) {
       const ses = statementsOf(fn).filter((s) => asArray(s.Action).some((a) => a.startsWith('ses:')));
       if (senders.includes(fn)) {
@@ -407,11 +401,11 @@ describe('the functions', () => {
 });
 
 describe('pathway events and FHIR subscription deliveries', () => {
-  it('publishes transitions to an EventBridge bus from persist-transition only', () => {
+  it('publishes transitions to an EventBridge bus from the functions that deliver outboxes only', () => {
     const busId = logicalIdOf('PathwayEventsBus', 'AWS::Events::EventBus');
     const publishers = ALL_FUNCTIONS.filter((fn) => statementsOf(fn).some((s) => asArray(s.Action).includes('events:PutEvents')));
-    expect(publishers).toEqual(['PersistTransition']);
-    expect(environmentOf('PersistTransition').PATHWAY_EVENT_BUS_NAME).toEqual({ Ref: busId });
+    expect(publishers).toEqual(['EnterStage', 'ClosePathway', 'RecordFailure', 'PatientActions', 'OverdueSweep']);
+    for (const fn of publishers) expect(environmentOf(fn).PATHWAY_EVENT_BUS_NAME, fn).toEqual({ Ref: busId });
   });
 
   it('runs the delivery worker every minute on an EventBridge schedule', () => {

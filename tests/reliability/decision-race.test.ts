@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { submitDecision } from '../../functions/app/decisions.js';
 import { DEFAULT_CONFIG } from '../../functions/domain/config.js';
 import { emptyHistory } from '../../functions/domain/history.js';
+import { CARE_PATHWAY } from '../../functions/domain/pathway.js';
 import { systemClock, ulidIds } from '../../functions/shared/clock.js';
 import { ApiError, ConcurrentUpdateError } from '../../functions/shared/errors.js';
 import type { Deps } from '../../functions/shared/runtime.js';
@@ -39,7 +40,7 @@ function waitingOnTriage(step: number, rev: number): PatientRecord {
     lastStep: step,
     lastTransition: null,
     notified: { step, templates: [] },
-    pendingDecision: { stage: 'TRIAGE', allowedOutcomes: ['accept', 'decline', 'request_info'], dueAt: '2026-11-08T00:00:00.000Z', createdAt: '2026-11-01T00:00:00.000Z', step },
+    pendingDecision: { id: `pd-${step}`, stage: 'TRIAGE', allowedOutcomes: ['accept', 'decline', 'request_info'], dueAt: '2026-11-08T00:00:00.000Z', createdAt: '2026-11-01T00:00:00.000Z', step },
     taskToken: `token-${step}`,
     decidedAt: null,
     decisionOutput: null,
@@ -65,7 +66,8 @@ describe('a duplicate decision that loses the write race', () => {
           return [];
         },
       },
-      sfn: { send: async (cmd: unknown) => void sent.push(cmd) },
+      engine: { resume: async (token: string) => void sent.push(token) },
+      pathway: CARE_PATHWAY,
       clock: systemClock,
       ids: ulidIds,
       config: DEFAULT_CONFIG,

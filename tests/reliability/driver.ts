@@ -193,13 +193,17 @@ export interface Restart {
   readonly atDecisions: number;
   /** Decision requests the driver had on the wire when the stack was killed. */
   readonly decisionRequestsInFlight: number;
-  /** Executions checkpointed at a state that sends email: each may have sent one unrecorded email. */
+  /** Emails that may have gone out unrecorded: executions checkpointed at a delivering state, times the emails of one transition. */
   readonly notificationsInFlight: number;
   readonly downMs: number;
 }
 
-/** States of the ASL that send email (a crash between send and record may repeat one). */
-const EMAIL_STATES = new Set(['AnnounceReferral', 'NotifyTeam', 'RecordNotificationFailure', 'RecordReferralNotificationFailure', 'RecordPathwayFailure']);
+/**
+ * States of the ASL that deliver the outbox: a crash between the sends and their record repeats
+ * that transition's emails (at most EMAILS_PER_TRANSITION of them).
+ */
+const sendsEmail = (state: string) => state.startsWith('Enter') || state.startsWith('Close') || state === 'RecordPathwayFailure';
+export const EMAILS_PER_TRANSITION = 3;
 
 /** Running executions of the local engine, read from its files (what a restart resumes). */
 export function runningCheckpoints(dataDir: string): { name: string; state: string | undefined; waiting: string | undefined }[] {
@@ -307,7 +311,7 @@ export class ReliabilityDriver {
     const inFlight = this.decisionRequestsInFlight;
     await this.stack.kill9();
     const checkpoints = runningCheckpoints(this.stack.dataDir);
-    const notificationsInFlight = checkpoints.filter((c) => c.state && EMAIL_STATES.has(c.state) && !c.waiting).length;
+    const notificationsInFlight = EMAILS_PER_TRANSITION * checkpoints.filter((c) => c.state && sendsEmail(c.state)).length;
     await this.stack.boot();
     const r: Restart = { at: started, atDecisions: this.decisionsAcked, decisionRequestsInFlight: inFlight, notificationsInFlight, downMs: Date.now() - started };
     this.restarts.push(r);

@@ -26,13 +26,11 @@ const PATIENTS = Number(process.env.RELIABILITY_PATIENTS ?? (process.env.npm_lif
 const SEED = Number(process.env.RELIABILITY_SEED ?? 20261126);
 const RESTART_AT = [0.3, 0.65];
 
+// Transient failures of every task of the state machine (retried with backoff). Emails SES
+// refuses are the outbox's business, tested without servers in tests/unit/engine.test.ts.
 const FAULTS = [
-  // SES refuses an email for good now and then: recorded, alerted, and care goes on.
-  { function: 'notify-team', error: 'MailRejectedError', probability: 0.01 },
-  { function: 'persist-transition', error: 'TransientError', probability: 0.08 },
-  { function: 'await-decision', error: 'TransientError', probability: 0.08 },
-  { function: 'notify-team', error: 'TransientError', probability: 0.05 },
-  { function: 'notify-team', error: 'MailThrottledError', probability: 0.05 },
+  { function: 'enter-stage', error: 'TransientError', probability: 0.1 },
+  { function: 'close-pathway', error: 'TransientError', probability: 0.1 },
 ];
 
 let stack: LocalStackUnderTest;

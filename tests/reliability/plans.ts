@@ -4,6 +4,7 @@
 // compares what the product did against these.
 import type { DecisionStage, Status } from '../../functions/domain/vocabulary.js';
 import { seededRandom } from '../../local/faults.js';
+import { completeCheck } from '../support/fixtures.js';
 
 export type Terminal = Exclude<Status, 'active' | 'on_hold'>;
 export type Next = { readonly stage: DecisionStage } | { readonly status: Terminal };
@@ -95,7 +96,7 @@ const plan = (outcome: string, next: Next) => D('TREATMENT_PLANNING', () => ({ s
 const patch = () =>
   D(
     'TARGETED_PATCH',
-    () => ({ stage: 'TARGETED_PATCH', outcome: 'performed', procedure: 'targeted_ebp_ct', levels: ['T7-T8'], volumeMl: 12, technicalSuccess: true, performedOn: daysAgo(2) }),
+    () => ({ stage: 'TARGETED_PATCH', outcome: 'performed', procedure: 'targeted_ebp_ct', levels: ['T7-T8'], volumeMl: 12, technicalSuccess: true, performedOn: daysAgo(2), preProcedureCheck: completeCheck }),
     { stage: 'FOLLOW_UP' },
   );
 const patchNotPerformed = () => D('TARGETED_PATCH', () => ({ stage: 'TARGETED_PATCH', outcome: 'not_performed', reason: 'Anticoagulated on the day' }), { stage: 'TREATMENT_PLANNING' });
@@ -164,7 +165,7 @@ const KINDS: readonly [string, number, (r: () => number) => Pick<Plan, 'steps' |
         plan('neurosurgery', { stage: 'NEUROSURGICAL_ESCALATION' }),
         D(
           'NEUROSURGICAL_ESCALATION',
-          () => ({ stage: 'NEUROSURGICAL_ESCALATION', outcome: 'operated', procedure: 'ventral_repair_microspur', performedOn: daysAgo(2) }),
+          () => ({ stage: 'NEUROSURGICAL_ESCALATION', outcome: 'operated', procedure: 'ventral_repair_microspur', performedOn: daysAgo(2), preProcedureCheck: completeCheck }),
           { stage: 'FOLLOW_UP' },
         ),
         followUp(r, 'day1', 'improved', { stage: 'FOLLOW_UP' }),

@@ -166,9 +166,20 @@ const ROWS: Row[] = [
       return { method: 'POST', path: `/patients/${id}/withdraw`, body: { reason: 'Moved away' }, patientId: id };
     },
   },
+  {
+    route: 'POST /patients/{patientId}/red-flags',
+    name: 'record an urgent complication',
+    allowed: ['coordinator', 'physician'],
+    success: 201,
+    request: async (_who, allowed) => {
+      const id = allowed ? await fresh() : victim;
+      return { method: 'POST', path: `/patients/${id}/red-flags`, body: { complications: ['reduced_consciousness'] }, patientId: id };
+    },
+  },
   { route: 'GET /metrics/throughput', name: 'read throughput metrics', allowed: ['administrator'], success: 200, request: async () => ({ method: 'GET', path: `/metrics/throughput?from=${month}&to=${month}` }) },
   { route: 'GET /metrics/sla', name: 'read the service-level report', allowed: ['administrator'], success: 200, request: async () => ({ method: 'GET', path: `/metrics/sla?from=${month}&to=${month}` }) },
   { route: 'GET /audit', name: 'read the audit trail', allowed: ['administrator'], success: 200, request: async () => ({ method: 'GET', path: '/audit?limit=5' }) },
+  { route: 'GET /audit/verify', name: "verify a patient's audit chain", allowed: ['administrator'], success: 200, request: async () => ({ method: 'GET', path: `/audit/verify?patientId=${victim}` }) },
   { route: 'GET /openapi.json', name: 'read the API description', allowed: EVERYONE, success: 200, request: async () => ({ method: 'GET', path: '/openapi.json' }) },
 ];
 /** The FHIR endpoint answers with OperationOutcomes: its roles are tested in tests/e2e/fhir*.test.ts. */
@@ -179,7 +190,7 @@ const routeKey = (r: { method: string; path: string }) => `${r.method} ${r.path}
 const anyRequestOf = (route: string) => {
   const [method, path] = route.split(' ') as [string, string];
   const concrete = path.replace('{patientId}', () => victim);
-  const body = method === 'POST' ? (path.endsWith('/decisions') ? acceptTriage() : path.endsWith('/hold') ? { reason: 'travel' } : path.endsWith('/withdraw') ? { reason: 'x' } : path.endsWith('/resume') ? {} : referralBody()) : undefined;
+  const body = method === 'POST' ? (path.endsWith('/decisions') ? acceptTriage() : path.endsWith('/hold') ? { reason: 'travel' } : path.endsWith('/withdraw') ? { reason: 'x' } : path.endsWith('/resume') ? {} : path.endsWith('/red-flags') ? { complications: ['reduced_consciousness'] } : referralBody()) : undefined;
   const query = path.startsWith('/metrics/') ? `?from=${month}&to=${month}` : '';
   return { method, path: `${concrete}${query}`, body };
 };

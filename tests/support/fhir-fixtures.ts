@@ -55,6 +55,7 @@ export function findings(): Observation[] {
     finding('puncture', 'dural-puncture-within-30-days', { valueBoolean: false }),
     finding('prior', 'prior-spinal-procedure', { valueBoolean: false }),
     finding('hit6', 'hit6-baseline', { valueInteger: 68 }),
+    finding('headache-days', 'headache-days-per-month-baseline', { valueInteger: 20 }),
   ];
 }
 
@@ -119,7 +120,7 @@ export function referralBundle(): Bundle {
   };
 }
 
-export function checkIn(patientId: string, answers: { visit: string; outcome: string; pgic?: number; hit6?: number; headacheDays?: number }): QuestionnaireResponse {
+export function checkIn(patientId: string, answers: { visit: string; outcome: string; pgic?: number; hit6?: number; headacheDays?: number; bernScore?: number }): QuestionnaireResponse {
   const integer = (linkId: string, v: number | undefined) => (v === undefined ? [] : [{ linkId, answer: [{ valueInteger: v }] }]);
   return {
     resourceType: 'QuestionnaireResponse',
@@ -133,6 +134,7 @@ export function checkIn(patientId: string, answers: { visit: string; outcome: st
       ...integer('pgic', answers.pgic),
       ...integer('hit6-total', answers.hit6),
       ...integer('headache-days', answers.headacheDays),
+      ...integer('brain-mri-bern-score', answers.bernScore),
     ],
   };
 }

@@ -44,6 +44,15 @@ export const leakFound = (technique: string) => ({
 
 export const noLeak = (technique: string) => ({ stage: 'MYELOGRAPHY', outcome: 'no_leak', technique, performedOn: '2026-11-20' });
 
+/** R12: every pre-procedure item confirmed, as a procedure recorded as done must carry. */
+export const completeCheck = {
+  anticoagulationHeldPerPlan: true,
+  coagulationChecked: true,
+  pregnancyExcluded: 'not_applicable',
+  contrastAllergyReviewed: true,
+  renalFunctionReviewed: true,
+} as const;
+
 export const patchPerformed = {
   stage: 'TARGETED_PATCH',
   outcome: 'performed',
@@ -52,4 +61,5 @@ export const patchPerformed = {
   volumeMl: 12,
   technicalSuccess: true,
   performedOn: '2026-11-21',
+  preProcedureCheck: completeCheck,
 };

@@ -1,7 +1,7 @@
 // Test harness: runs `npm start`'s entry point as a real child process on free ports with its own
 // data folder, so tests go through the real local servers and can kill -9 and restart it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -92,6 +92,45 @@ export class LocalStackUnderTest {
     if (!child || child.exitCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
+    await exited;
+  }
+
+  /** The stack's own process id (undefined once it exited). */
+  pid(): number | undefined {
+    return this.child && this.child.exitCode === null ? this.child.pid : undefined;
+  }
+
+  /** The DynamoDB Local (Java) child's pid, from the pid file the stack writes. */
+  dynamodbPid(): number | undefined {
+    try {
+      const pid = Number(readFileSync(join(this.dataDir, 'dynamodb.pid'), 'utf8'));
+      return Number.isInteger(pid) && pid > 1 ? pid : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** kill -9 DynamoDB Local alone (the stack keeps running and should restart it). */
+  killDynamoDb(): number {
+    const pid = this.dynamodbPid();
+    if (pid === undefined) throw new Error('no DynamoDB Local pid recorded');
+    process.kill(pid, 'SIGKILL');
+    return pid;
+  }
+
+  /** kill -9 the stack and its DynamoDB Local at the same instant (a power cut, as far as software can tell). */
+  async kill9WithDatabase(): Promise<void> {
+    const db = this.dynamodbPid();
+    const child = this.child;
+    const exited = child && child.exitCode === null ? new Promise((r) => child.once('exit', r)) : Promise.resolve();
+    if (db !== undefined) {
+      try {
+        process.kill(db, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    child?.kill('SIGKILL');
     await exited;
   }
 

@@ -6,6 +6,7 @@ import { emailsFor, escapeHtml, type NotificationEvent } from '../../functions/d
 import { applyDecision, emptyHistory, nextFollowUpVisit } from '../../functions/domain/history.js';
 import { decisionSchemas, referralSchema, vertebralLevel } from '../../functions/domain/schemas.js';
 import { dueAtFor } from '../../functions/domain/service-levels.js';
+import { CARE_PATHWAY } from '../../functions/domain/pathway.js';
 import { DECISION_STAGES } from '../../functions/domain/vocabulary.js';
 import { acceptTriage, referralBody } from '../support/fixtures.js';
 
@@ -85,11 +86,11 @@ describe('pathway transitions', () => {
 
 describe('service levels', () => {
   it('gives each stage its configured days and follow-up visits their scheduled day after the procedure', () => {
-    expect(dueAtFor('TRIAGE', history, DEFAULT_CONFIG, now)).toBe('2026-12-03T10:00:00.000Z');
-    expect(dueAtFor('IMAGING_SELECTION', history, DEFAULT_CONFIG, now)).toBe('2026-11-29T10:00:00.000Z');
+    expect(dueAtFor(CARE_PATHWAY, 'TRIAGE', history, DEFAULT_CONFIG, now)).toBe('2026-12-03T10:00:00.000Z');
+    expect(dueAtFor(CARE_PATHWAY, 'IMAGING_SELECTION', history, DEFAULT_CONFIG, now)).toBe('2026-11-29T10:00:00.000Z');
     const h = applyDecision(history, { stage: 'TARGETED_PATCH', outcome: 'performed', procedure: 'targeted_ebp_ct', levels: ['T7'], performedOn: '2026-11-20' }, DEFAULT_CONFIG, now).history;
     const h2 = applyDecision(h, { stage: 'FOLLOW_UP', outcome: 'improved', visit: 'day1' }, DEFAULT_CONFIG, now).history;
-    expect(dueAtFor('FOLLOW_UP', h2, DEFAULT_CONFIG, now)).toBe('2026-11-27T00:00:00.000Z');
+    expect(dueAtFor(CARE_PATHWAY, 'FOLLOW_UP', h2, DEFAULT_CONFIG, now)).toBe('2026-11-27T00:00:00.000Z');
   });
 
   it('reads overrides from PATHWAY_CONFIG and refuses a bad one', () => {
@@ -111,31 +112,31 @@ describe('emails', () => {
   ];
 
   it('sends each stage to its team by site and role, with case reference, stage, action, due date and link', () => {
-    const triage = emailsFor({ kind: 'stage_entered', stage: 'TRIAGE', dueAt: '2026-12-03T10:00:00.000Z' }, subject, DEFAULT_CONFIG);
+    const triage = emailsFor(CARE_PATHWAY, { kind: 'stage_entered', stage: 'TRIAGE', dueAt: '2026-12-03T10:00:00.000Z' }, subject, DEFAULT_CONFIG);
     expect(triage[0]?.to).toEqual(['neuroradiology.santa-clara@example.org']);
     expect(triage[0]?.subject).toBe('[CSF-2026-000001] Triage — action due 2026-12-03');
     expect(triage[0]?.text).toContain('Action needed:');
     expect(triage[0]?.html).toContain('href="http://127.0.0.1:3000/patients/01JABCDEFGHJKMNPQRSTVWXYZ0"');
-    const patch = emailsFor({ kind: 'stage_entered', stage: 'TARGETED_PATCH', dueAt: '2026-12-03T10:00:00.000Z' }, subject, DEFAULT_CONFIG);
+    const patch = emailsFor(CARE_PATHWAY, { kind: 'stage_entered', stage: 'TARGETED_PATCH', dueAt: '2026-12-03T10:00:00.000Z' }, subject, DEFAULT_CONFIG);
     expect(patch[0]?.to).toEqual(['neurointerventional.sacramento@example.org']);
   });
 
   it('asks the referring physician only at milestones', () => {
-    const routine = emailsFor({ kind: 'stage_entered', stage: 'MYELOGRAPHY', dueAt: '2026-12-03T10:00:00.000Z' }, subject, DEFAULT_CONFIG);
+    const routine = emailsFor(CARE_PATHWAY, { kind: 'stage_entered', stage: 'MYELOGRAPHY', dueAt: '2026-12-03T10:00:00.000Z' }, subject, DEFAULT_CONFIG);
     expect(routine.some((e) => e.audience === 'referring_physician')).toBe(false);
-    const info = emailsFor(events[8] as NotificationEvent, subject, DEFAULT_CONFIG);
+    const info = emailsFor(CARE_PATHWAY, events[8] as NotificationEvent, subject, DEFAULT_CONFIG);
     expect(info.some((e) => e.audience === 'referring_physician')).toBe(true);
   });
 
   it('escapes everything that reaches HTML', () => {
     expect(escapeHtml(`<script>"x" & 'y'</script>`)).toBe('&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/script&gt;');
     const hostile = { ...subject, caseRef: '<img src=x onerror=alert(1)>' };
-    for (const email of emailsFor({ kind: 'referral_received' }, hostile, DEFAULT_CONFIG)) expect(email.html).not.toContain('<img');
+    for (const email of emailsFor(CARE_PATHWAY, { kind: 'referral_received' }, hostile, DEFAULT_CONFIG)) expect(email.html).not.toContain('<img');
   });
 
   it('renders every template with a plain-text alternative', () => {
     const templates = new Set<string>();
-    for (const event of events) for (const e of emailsFor(event, subject, DEFAULT_CONFIG)) {
+    for (const event of events) for (const e of emailsFor(CARE_PATHWAY, event, subject, DEFAULT_CONFIG)) {
       templates.add(e.template);
       expect(e.text.length).toBeGreaterThan(20);
       expect(e.html).toContain('CSF-2026-000001');

@@ -76,13 +76,13 @@ describe('the follow-up check-in', () => {
     const shape = decisionSchemas.FOLLOW_UP.shape as Record<string, unknown>;
     const asked = (checkInQuestionnaire().item ?? []).map((i) => i.linkId);
     expect(asked).toEqual(CHECK_IN_ITEMS.filter((i) => i.field in shape).map((i) => i.linkId));
-    expect(asked).toEqual(expect.arrayContaining(['visit', 'outcome', 'pgic', 'hit6-total']));
+    expect(asked).toEqual(expect.arrayContaining(['visit', 'outcome', 'pgic', 'headache-days', 'hit6-total', 'brain-mri-bern-score']));
     expect(structuralIssues(checkInQuestionnaire())).toEqual([]);
   });
 
   it('maps a response onto the FOLLOW_UP decision body', () => {
-    const mapped = checkInFromResponse(checkIn('01ARZ3NDEKTSV4RRFFQ69G5FAV', { visit: 'week1', outcome: 'improved', pgic: 2, hit6: 50 }));
-    expect(mapped.decision).toEqual({ stage: 'FOLLOW_UP', visit: 'week1', outcome: 'improved', pgic: 2, hit6: 50 });
+    const mapped = checkInFromResponse(checkIn('01ARZ3NDEKTSV4RRFFQ69G5FAV', { visit: 'month3', outcome: 'improved', pgic: 2, hit6: 50, headacheDays: 4, bernScore: 2 }));
+    expect(mapped.decision).toEqual({ stage: 'FOLLOW_UP', visit: 'month3', outcome: 'improved', pgic: 2, hit6: 50, headacheDaysPerMonth: 4, brainMriBernScore: 2 });
     expect(decisionSchemas.FOLLOW_UP.safeParse(mapped.decision).success).toBe(true);
   });
 

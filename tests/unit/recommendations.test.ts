@@ -9,11 +9,11 @@ import {
   failedProcedureCount,
   hit6Band,
   negativeStudiesSinceLastLeak,
-  nextFollowUpVisit,
   recommend,
   recommendTechnique,
   type Thresholds,
 } from '../../functions/domain/recommendations.js';
+import { nextFollowUpVisit } from '../../functions/domain/history.js';
 import type { BrainMri, SpineMri } from '../../functions/domain/schemas.js';
 import {
   DECISION_STAGES,
@@ -59,8 +59,8 @@ function history(over: Partial<ClinicalHistory> = {}): ClinicalHistory {
     ...over,
   };
 }
-function triaged(spineMri: SpineMri, brainMri: BrainMri = SAGGING_MRI, over: Partial<ClinicalHistory> = {}): ClinicalHistory {
-  return history({ triage: { brainMri, spineMri, ichd3: 'met' }, ...over });
+function triaged(spineMri: SpineMri, brainMri: BrainMri = SAGGING_MRI, over: Partial<ClinicalHistory> = {}, ichd3: 'met' | 'not_met' | 'insufficient_data' = 'met'): ClinicalHistory {
+  return history({ triage: { brainMri, spineMri, ichd3 }, ...over });
 }
 const negative = (technique: Technique, performedOn = '2024-01-10'): MyelogramResult => ({ technique, performedOn, outcome: 'no_leak' });
 const equivocal = (technique: Technique, performedOn = '2024-01-10'): MyelogramResult => ({ technique, performedOn, outcome: 'equivocal' });
@@ -316,7 +316,7 @@ describe('TRIAGE recommendation (R1/R2)', () => {
     expect(r.sources).toContain('Dobrocky et al., JAMA Neurology 2019 (Bern score)');
   });
   it('suggests declining a low Bern score with a non-orthostatic headache and no SLEC, noting a low score does not exclude a leak', () => {
-    const r = recommend('TRIAGE', triaged({ slec: 'absent' }, NORMAL_MRI, { orthostaticPattern: 'non_orthostatic' }), T);
+    const r = recommend('TRIAGE', triaged({ slec: 'absent' }, NORMAL_MRI, { orthostaticPattern: 'non_orthostatic' }, 'not_met'), T);
     expect(r.recommended).toBe('decline');
     expect(r.bernProbability).toBe('low');
     expect(r.rationale).toContain('does not exclude a leak');
@@ -338,7 +338,7 @@ describe('TRIAGE recommendation (R1/R2)', () => {
   });
   it('honours configured Bern thresholds when deciding what counts as a low score', () => {
     const mri = { ...NORMAL_MRI, venousSinusEngorgement: true, subduralFluid: true }; // 3
-    const h = triaged({ slec: 'absent' }, mri, { orthostaticPattern: 'non_orthostatic' });
+    const h = triaged({ slec: 'absent' }, mri, { orthostaticPattern: 'non_orthostatic' }, 'not_met');
     const r = recommend('TRIAGE', h, { ...T, bernLowMax: 3, bernHighMin: 6 });
     expect(r.bernProbability).toBe('low');
     expect(r.recommended).toBe('decline');
@@ -459,7 +459,7 @@ describe('TARGETED_PATCH recommendation (R5)', () => {
     const r = recommend('TARGETED_PATCH', triaged({ slec: 'present' }, SAGGING_MRI, { myelograms: [found('ventral_dural_tear')] }), T);
     expect(r.recommended).toBe('performed');
     expect(r.details?.procedure).toBe('targeted_ebp_ct');
-    expect(r.ruleIds).toEqual(['R5']);
+    expect(r.ruleIds).toEqual(['R5', 'R12']);
   });
   it.each(['diverticulum', 'lateral_dural_tear'] as const)('recommends a targeted blood patch first for a %s', (type) => {
     expect(procedureFor(triaged({ slec: 'absent' }, SAGGING_MRI, { myelograms: [found(type)] }))).toBe('targeted_ebp_ct');
@@ -490,15 +490,16 @@ describe('NEUROSURGICAL_ESCALATION recommendation (R6)', () => {
     ['diverticulum', 'nerve_root_ligation'],
     ['lateral_dural_tear', 'nerve_root_ligation'],
     ['csf_venous_fistula', 'cvf_ligation'],
-    ['indeterminate', 'minimally_invasive_repair'],
   ] as const)('recommends operating on a %s with %s', (type, procedure) => {
     const r = recommend('NEUROSURGICAL_ESCALATION', triaged({ slec: 'present' }, SAGGING_MRI, { myelograms: [found(type)] }), T);
     expect(r.recommended).toBe('operated');
     expect(r.details?.procedure).toBe(procedure);
     expect(r.ruleIds).toContain('R6');
   });
-  it('recommends minimally invasive repair when no leak was ever localised', () => {
-    expect(recommend('NEUROSURGICAL_ESCALATION', history(), T).details?.procedure).toBe('minimally_invasive_repair');
+  it('recommends no operation when no leak was ever localised', () => {
+    const r = recommend('NEUROSURGICAL_ESCALATION', history(), T);
+    expect(r.recommended).toBe('not_candidate');
+    expect(r.details?.procedure).toBeUndefined();
   });
   it('flags the neurosurgery threshold when the failed procedures reached it', () => {
     const r = recommend('NEUROSURGICAL_ESCALATION', treatedLeak('ventral_dural_tear', ['worse', 'worse']), T);
@@ -534,7 +535,7 @@ describe('FOLLOW_UP recommendation (R7/R8/R9/R10)', () => {
     const h = afterPatch([checkIn('2024-02-02', 'improved', 'day1'), checkIn('2024-02-08', 'worse', 'week1')], {
       procedures: [patch('2024-02-01'), patch('2024-03-01')],
     });
-    expect(nextFollowUpVisit(h)).toBe('day1');
+    expect(nextFollowUpVisit(h, FOLLOW_UP_VISITS)).toBe('day1');
   });
   it('follows a configured schedule that leaves out the day 1 call', () => {
     expect(recommend('FOLLOW_UP', afterPatch([]), T, ['week1', 'month3', 'month12']).recommended).toBe('week1');
@@ -638,6 +639,7 @@ const thresholdsArb: fc.Arbitrary<Thresholds> = fc
     negativeStudiesBeforeReview: fc.integer({ min: 1, max: 10 }),
     failedProceduresBeforeNeurosurgery: fc.integer({ min: 1, max: 10 }),
     bernLowMax: fc.integer({ min: 0, max: 8 }),
+    responseImprovementMin: fc.double({ min: 0.05, max: 1, noNaN: true }),
   })
   .chain((t) => fc.integer({ min: t.bernLowMax + 1, max: 9 }).map((bernHighMin) => ({ ...t, bernHighMin })));
 

@@ -1,6 +1,7 @@
 // Pure time rules: overdue thresholds, execution limits, and the report arithmetic.
 import { describe, expect, it } from 'vitest';
-import { nearsExecutionLimits, overdueLevel } from '../../functions/app/engine.js';
+import { overdueLevel } from '../../functions/domain/overdue.js';
+import { nearsExecutionLimits } from '../../functions/domain/record.js';
 import { slaRows } from '../../functions/app/sla-report.js';
 import { histogramQuantile, throughputReport } from '../../functions/app/throughput.js';
 import type { PatientRecord } from '../../functions/store/pathway-store.js';

@@ -17,6 +17,10 @@ export interface SignInRequest {
   readonly role: Role;
   readonly email: string;
   readonly site?: string;
+  /** The physician's team (the `custom:team` claim), for "waiting on me". */
+  readonly team?: string;
+  /** A shorter token life than the default, e.g. "120s" (to see the expiry warning). */
+  readonly expiresIn?: string;
 }
 
 export interface DashboardProps {
@@ -27,6 +31,8 @@ export interface DashboardProps {
 }
 
 export type Fallback = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+const PHYSICIAN_TEAMS = ['neuroradiology', 'neurointerventional', 'neurosurgery'] as const;
 
 // Every site of the default team directory: the referral sites plus the treating teams'.
 const SITES = [
@@ -39,6 +45,9 @@ export const signInSchema = z.strictObject({
   role: z.enum(ROLES, { message: `must be one of ${ROLES.join(', ')}` }),
   email: z.email('must be an email address').max(254),
   site: z.enum(SITES, { message: `must be one of ${SITES.join(', ')}` }).optional(),
+  team: z.enum(PHYSICIAN_TEAMS, { message: `must be one of ${PHYSICIAN_TEAMS.join(', ')}` }).optional(),
+  /** Seconds the token lives (at most the default 12 hours). */
+  expiresInSeconds: z.number().int().min(30).max(43_200).optional(),
 });
 
 const TYPES: Record<string, string> = {
@@ -106,7 +115,8 @@ async function handleSignIn(req: IncomingMessage, res: ServerResponse, signIn: N
     const issues = parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
     return jsonError(res, 400, 'ValidationError', 'The sign-in is invalid.', issues);
   }
-  const token = await signIn(parsed.data);
+  const { expiresInSeconds, ...identity } = parsed.data;
+  const token = await signIn({ ...identity, ...(expiresInSeconds ? { expiresIn: `${expiresInSeconds}s` } : {}) });
   send(res, 200, 'application/json', JSON.stringify({ token }));
 }
 

@@ -13,19 +13,41 @@ export interface PatientListItem {
   readonly stageEnteredAt: string;
   readonly dueAt: string | null;
   readonly overdue: boolean;
-  readonly awaiting: { readonly stage: DecisionStage; readonly role: Role } | null;
+  readonly awaiting: Awaiting | null;
+  /** Sent with list items once the engine adds it; until then the board cannot rank by it. */
+  readonly urgency?: 'routine' | 'urgent';
   readonly hold?: Hold | null;
   /** The Step Functions version the patient's pathway runs on. */
   readonly pathwayVersion?: string;
+}
+
+/** The team a pending decision waits on (the engine adds `team` and `site`; older answers lack them). */
+export type AwaitingTeam = 'neuroradiology' | 'neurointerventional' | 'neurosurgery' | 'coordinators' | 'referrer';
+
+export interface Awaiting {
+  readonly stage: DecisionStage;
+  readonly role: Role;
+  readonly team?: AwaitingTeam;
+  readonly site?: string | null;
 }
 
 export interface Hold {
   readonly reason: HoldReason;
   readonly since: string;
   readonly note?: string;
+  /** An expected resume date, when the hold named one (YYYY-MM-DD or an instant). */
+  readonly expectedResumeOn?: string;
+}
+
+/** A source behind a rule: structured ({id: rule id, title, url}) or, in older answers, a citation string. */
+export interface Source {
+  readonly id: string;
+  readonly title: string;
+  readonly url?: string;
 }
 
 export interface PendingDecision {
+  readonly id?: string;
   readonly stage: DecisionStage;
   readonly allowedOutcomes: readonly string[];
   readonly dueAt: string;
@@ -37,7 +59,9 @@ export interface Recommendation {
   readonly recommended: string;
   readonly ruleIds: readonly string[];
   readonly rationale: string;
-  readonly sources: readonly string[];
+  readonly sources: readonly (string | Source)[];
+  /** The procedure family the recommendation means, in words ("Embolization or fibrin occlusion"). */
+  readonly headline?: string;
   readonly bernScore?: number;
   readonly bernProbability?: 'low' | 'intermediate' | 'high';
   readonly flags?: readonly string[];
@@ -119,6 +143,8 @@ export interface SlaRow {
   readonly decisions: number;
   readonly withinServiceLevel: number;
   readonly shareWithinServiceLevel: number | null;
+  /** Whole percent, the one rounding rule (functions/app/throughput.ts percentOf). */
+  readonly percentWithinServiceLevel: number | null;
   readonly medianProgramDrivenDays: number | null;
   readonly medianPatientDrivenDays: number | null;
 }

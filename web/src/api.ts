@@ -1,8 +1,9 @@
 // Calls to the HTTP API with the session's bearer token. Errors arrive in the contract's shape
 // ({error: {code, message, issues?}}) and are thrown as ApiFailure for the screens to show.
 import { apiUrl } from './cloud-auth.js';
+import { plainMessage } from './labels.js';
 import { navigate } from './router.js';
-import { currentSession, signOut } from './session.js';
+import { currentSession, markRefused, nextSession, signOut, type Session } from './session.js';
 
 export interface Issue {
   readonly path: string;
@@ -44,26 +45,45 @@ async function failureOf(res: Response): Promise<ApiFailure> {
     body = undefined;
   }
   const err = (body as { error?: { code?: string; message?: string; issues?: Issue[] } } | undefined)?.error;
-  return new ApiFailure(res.status, err?.code ?? `HTTP${res.status}`, err?.message ?? `The server answered ${res.status}.`, err?.issues ?? []);
+  const issues = (err?.issues ?? []).map((i) => ({ path: i.path, message: plainMessage(i.message) }));
+  return new ApiFailure(res.status, err?.code ?? `HTTP${res.status}`, plainMessage(err?.message ?? `The server answered ${res.status}.`), issues);
 }
 
-/** A raw authorised request; throws ApiFailure on any non-2xx answer. */
-export async function apiRequest(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Response> {
+/**
+ * A usable session: the current one, or, when it expired or was refused while a screen is open,
+ * the one the user signs in with again (the shell shows the re-sign-in dialog over the screen, so
+ * a form being filled in stays as it is). No session at all: the sign-in page.
+ */
+async function usableSession(): Promise<Session> {
   const session = currentSession();
-  if (!session) {
-    requireSignIn();
-    throw new ApiFailure(401, 'Unauthorized', 'Please sign in.');
-  }
-  const headers: Record<string, string> = { authorization: `Bearer ${session.token}`, accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(await apiUrl(path), { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }), cache: 'no-store' });
-  if (res.status === 401) {
-    requireSignIn();
-    throw await failureOf(res);
-  }
-  if (!res.ok) throw await failureOf(res);
-  return res;
+  if (session) return session;
+  if (localStorage.getItem('csf-pathway.token')) return nextSession();
+  requireSignIn();
+  throw new ApiFailure(401, 'Unauthorized', 'Please sign in.');
 }
+
+/** A raw authorised request; throws ApiFailure on any non-2xx answer. A 401 asks for a re-sign-in and retries once. */
+export async function apiRequest(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Response> {
+  for (let attempt = 0; ; attempt++) {
+    const session = await usableSession();
+    const headers: Record<string, string> = { authorization: `Bearer ${session.token}`, accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(await apiUrl(path), { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }), cache: 'no-store' });
+    if (res.status === 401 && attempt === 0) {
+      markRefused(session.token);
+      continue;
+    }
+    if (!res.ok) {
+      const failure = await failureOf(res);
+      // A stale screen: whoever shows this record reloads it and says what changed.
+      if (res.status === 409) window.dispatchEvent(new CustomEvent(CONFLICT_EVENT, { detail: { path, message: failure.message } }));
+      throw failure;
+    }
+    return res;
+  }
+}
+
+export const CONFLICT_EVENT = 'csf:conflict';
 
 export async function apiJson<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   const res = await apiRequest(method, path, body);

@@ -4,7 +4,9 @@ import { lazy, Suspense, useEffect, type ReactNode } from 'react';
 import type { Role } from '../../functions/domain/vocabulary.js';
 import { requireSignIn } from './api.js';
 import { ErrorBoundary } from './components/error-boundary.js';
+import { SessionGuard } from './components/session-guard.js';
 import { Page } from './components/page.js';
+import { PageSkeleton } from './components/loading.js';
 import { label } from './labels.js';
 import { AuditPage } from './pages/audit.js';
 import { BoardPage } from './pages/board.js';
@@ -22,6 +24,7 @@ const ServiceLevelsPage = lazy(async () => ({ default: (await import('./pages/se
 const NAV: Record<Role, readonly { to: string; text: string }[]> = {
   coordinator: [
     { to: '/board', text: 'Board' },
+    { to: '/waiting', text: 'Waiting on me' },
     { to: '/referrals/new', text: 'New referral' },
   ],
   physician: [
@@ -51,7 +54,7 @@ function screenFor(path: string, session: Session): Screen | null {
     case '/referrals/new':
       return { roles: ['coordinator', 'physician'], render: () => <ReferralFormPage /> };
     case '/waiting':
-      return { roles: ['physician'], render: () => <WaitingPage session={session} /> };
+      return { roles: ['coordinator', 'physician'], render: () => <WaitingPage session={session} /> };
     case '/analytics':
       return { roles: ['administrator'], render: () => <AnalyticsPage /> };
     case '/service-levels':
@@ -152,6 +155,7 @@ export function App() {
       <Header session={session} path={path} />
       <Box component="main" id="main" py="md">
         <Container size="xl">
+          <SessionGuard key={session.token} session={session} />
           {!screen ? (
             <Page title="Page not found" documentTitle="Not found">
               <Text>
@@ -167,7 +171,7 @@ export function App() {
             </Page>
           ) : (
             <ErrorBoundary key={path}>
-              <Suspense fallback={<Text c="dimmed">Loading…</Text>}>{screen.render()}</Suspense>
+              <Suspense fallback={<PageSkeleton />}>{screen.render()}</Suspense>
             </ErrorBoundary>
           )}
         </Container>

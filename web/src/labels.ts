@@ -1,6 +1,6 @@
 // Human labels for the contract's vocabulary and dates. Values stay as the API spells them;
 // only what is shown changes.
-import type { AuditAction } from '../../functions/domain/vocabulary.js';
+import { STAGES, type AuditAction } from '../../functions/domain/vocabulary.js';
 
 const ACRONYMS: Record<string, string> = {
   ctm: 'CTM',
@@ -66,6 +66,7 @@ const ACTIONS: Record<AuditAction, string> = {
   reminder_sent: 'Overdue reminder sent',
   overdue_escalated: 'Overdue, escalated to site lead',
   execution_continued: 'Pathway continued in a new execution',
+  red_flag_recorded: 'Urgent complication recorded',
 };
 
 export function actionLabel(action: string): string {
@@ -132,3 +133,16 @@ export const todayIso = (): string => {
   const d = new Date();
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 };
+
+/**
+ * A server message made readable: stage names and snake_case values become their labels
+ * ("pending decision is for MYELOGRAPHY" -> "pending decision is for Myelography").
+ */
+export function plainMessage(message: string): string {
+  return message
+    .replace(/\b[A-Z]+(?:_[A-Z]+)*\b/g, (m) => ((STAGES as readonly string[]).includes(m) ? label(m) : m))
+    .replace(/\b[a-z0-9]+(?:_[a-z0-9]+)+\b/g, (m) => {
+      const l = label(m);
+      return ACRONYMS[m.split('_')[0] ?? ''] ? l : l.charAt(0).toLowerCase() + l.slice(1);
+    });
+}

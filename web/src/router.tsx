@@ -43,3 +43,18 @@ export function Link({ to, children, ...rest }: { to: string; children: ReactNod
     </Anchor>
   );
 }
+
+/**
+ * Filters kept in the address (replacing the entry, so Back leaves the screen rather than undoing
+ * each keystroke): a reload or a shared link shows the same view. Empty values are dropped.
+ */
+export function setSearch(patch: Record<string, string | null | undefined>): void {
+  const q = new URLSearchParams(location.search);
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null || v === undefined || v === '') q.delete(k);
+    else q.set(k, v);
+  }
+  const s = q.toString();
+  history.replaceState(null, '', `${location.pathname}${s ? `?${s}` : ''}`);
+  window.dispatchEvent(new Event(EVENT));
+}

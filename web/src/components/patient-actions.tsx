@@ -43,7 +43,7 @@ export function PatientActions({ patientId, caseRef, status, onDone, variant = '
           </Menu.Target>
           <Menu.Dropdown>
             {actions.map((a) => (
-              <Menu.Item key={a} color={a === 'withdraw' ? 'red' : undefined} onClick={() => setOpen(a)}>
+              <Menu.Item key={a} color={a === 'withdraw' ? 'red.9' : undefined} onClick={() => setOpen(a)}>
                 {ACTION_LABEL[a]}
               </Menu.Item>
             ))}
@@ -52,7 +52,7 @@ export function PatientActions({ patientId, caseRef, status, onDone, variant = '
       ) : (
         <Group gap="xs">
           {actions.map((a) => (
-            <Button key={a} variant={a === 'withdraw' ? 'outline' : 'default'} color={a === 'withdraw' ? 'red' : undefined} onClick={() => setOpen(a)}>
+            <Button key={a} variant={a === 'withdraw' ? 'outline' : 'default'} color={a === 'withdraw' ? 'red.9' : undefined} onClick={() => setOpen(a)}>
               {ACTION_LABEL[a]}
             </Button>
           ))}
@@ -99,6 +99,11 @@ function ActionDialog({ action, patientId, caseRef, onClose, onDone }: { action:
       await apiJson('POST', `/patients/${encodeURIComponent(patientId)}/${action}`, body);
       onDone(action === 'hold' ? `${caseRef} is on hold.` : action === 'resume' ? `${caseRef} resumed.` : `${caseRef} was withdrawn.`);
     } catch (err) {
+      if (err instanceof ApiFailure && err.status === 409) {
+        // Someone acted first: nothing was applied; the screen reloads and says what changed.
+        onDone(`Not applied: ${caseRef} changed meanwhile (${err.message}). The view now shows the current record.`);
+        return;
+      }
       if (err instanceof ApiFailure && err.issues.length) setIssues([...err.issues]);
       else setFailure(err instanceof Error ? err.message : String(err));
     } finally {
@@ -107,7 +112,7 @@ function ActionDialog({ action, patientId, caseRef, onClose, onDone }: { action:
   };
 
   return (
-    <Modal opened onClose={onClose} title={`${ACTION_LABEL[action]}: ${caseRef}`} centered>
+    <Modal opened onClose={onClose} title={`${ACTION_LABEL[action]}: ${caseRef}`} centered closeButtonProps={{ 'aria-label': 'Close dialog' }}>
       <form
         noValidate
         onSubmit={(e) => {
@@ -126,6 +131,7 @@ function ActionDialog({ action, patientId, caseRef, onClose, onDone }: { action:
             <>
               <NativeSelect
                 id={fieldId('reason')}
+                data-autofocus
                 label="Hold reason"
                 required
                 value={reason}
@@ -143,6 +149,7 @@ function ActionDialog({ action, patientId, caseRef, onClose, onDone }: { action:
           {action === 'withdraw' ? (
             <Textarea
               id={fieldId('reason')}
+              data-autofocus
               label="Reason for withdrawal"
               required
               autosize
@@ -157,7 +164,7 @@ function ActionDialog({ action, patientId, caseRef, onClose, onDone }: { action:
             <Button variant="default" onClick={onClose}>
               Cancel
             </Button>
-            <Button type="submit" loading={busy} color={action === 'withdraw' ? 'red' : undefined}>
+            <Button type="submit" loading={busy} color={action === 'withdraw' ? 'red.9' : undefined} {...(action === 'resume' ? { 'data-autofocus': true } : {})}>
               {ACTION_LABEL[action]}
             </Button>
           </Group>

@@ -4,6 +4,7 @@ import { Button, Group, Paper, Text, TextInput, Title } from '@mantine/core';
 import { useState, type ReactNode } from 'react';
 import { throughputQuerySchema } from '../../../functions/domain/schemas.js';
 import { zodIssues } from '../form-issues.js';
+import { setSearch } from '../router.js';
 
 export interface MonthRange {
   readonly from: string;
@@ -19,6 +20,18 @@ const monthOf = (d: Date) => `${d.getFullYear()}-${String(d.getMonth() + 1).padS
 export function defaultRange(): MonthRange {
   const now = new Date();
   return { from: monthOf(new Date(now.getFullYear(), now.getMonth() - 11, 1)), to: monthOf(now) };
+}
+
+/** The range in the address (?from=YYYY-MM&to=YYYY-MM) when it is one the API accepts, else the default. */
+export function rangeFromAddress(): MonthRange {
+  const q = new URLSearchParams(location.search);
+  const asked = { from: q.get('from') ?? '', to: q.get('to') ?? '' };
+  return throughputQuerySchema.safeParse(asked).success ? asked : defaultRange();
+}
+
+/** Keep an applied range in the address, so a reload or a shared link shows the same report. */
+export function rangeToAddress(range: MonthRange): void {
+  setSearch({ from: range.from, to: range.to });
 }
 
 /** From / To month inputs and a Show button; `onApply` receives only a range the API accepts. */

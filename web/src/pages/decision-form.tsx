@@ -3,6 +3,7 @@
 // fields; a 409 (the stage moved on, or was already decided) is a banner.
 import { Alert, Badge, Button, Checkbox, Fieldset, Group, NativeSelect, NumberInput, Radio, SimpleGrid, Stack, Text, TextInput, Textarea } from '@mantine/core';
 import { useState } from 'react';
+import { CHECKLIST_LABEL, SIDES_IMAGED, SURGICAL_INDICATIONS } from '../../../functions/domain/clinical-facts.js';
 import { decisionSchemas } from '../../../functions/domain/schemas.js';
 import {
   FOLLOW_UP_VISITS,
@@ -23,12 +24,25 @@ type Value = string | number | boolean;
 type Field =
   | { readonly kind: 'bool'; readonly name: string; readonly label: string }
   | { readonly kind: 'number'; readonly name: string; readonly label: string; readonly min: number; readonly max: number; readonly decimal?: boolean; readonly description?: string }
-  | { readonly kind: 'select'; readonly name: string; readonly label: string; readonly options: readonly string[]; readonly optional?: boolean; readonly description?: string }
+  | {
+      readonly kind: 'select';
+      readonly name: string;
+      readonly label: string;
+      readonly options: readonly string[];
+      readonly optional?: boolean;
+      readonly description?: string;
+      /** What a clinician reads for each option (otherwise the value, humanised). */
+      readonly optionLabels?: Readonly<Record<string, string>>;
+      /** The JSON value each option sends (otherwise the option itself). */
+      readonly values?: Readonly<Record<string, string | boolean>>;
+    }
   | { readonly kind: 'yesno'; readonly name: string; readonly label: string }
   | { readonly kind: 'date'; readonly name: string; readonly label: string }
   | { readonly kind: 'text'; readonly name: string; readonly label: string; readonly placeholder?: string; readonly description?: string }
   | { readonly kind: 'levels'; readonly name: string; readonly label: string }
-  | { readonly kind: 'textarea'; readonly name: string; readonly label: string };
+  | { readonly kind: 'textarea'; readonly name: string; readonly label: string }
+  /** The decision's reason: its label says when the chosen outcome requires it. */
+  | { readonly kind: 'reason'; readonly name: 'reason'; readonly label: string };
 
 interface Group {
   readonly legend: string;
@@ -42,7 +56,71 @@ interface Group {
   readonly fields: readonly Field[];
 }
 
-const reason = (what: string): Field => ({ kind: 'textarea', name: 'reason', label: what });
+const reason = (): Field => ({ kind: 'reason', name: 'reason', label: 'Reason' });
+
+/** The reason field's label for the outcome chosen: required, or a comment. */
+function reasonLabel(stage: DecisionStage, outcome: string, recommended: string | null): string {
+  if (stage === 'TRIAGE' && outcome === 'decline') return 'Reason for declining (required)';
+  if (stage === 'TRIAGE' && outcome === 'request_info') return 'Information needed from the referring physician (required)';
+  if (stage === 'IMAGING_SELECTION' && outcome === 'override') return 'Reason for choosing another technique (required)';
+  if (stage === 'TREATMENT_PLANNING' && outcome !== '' && recommended !== null && outcome !== recommended) return 'Reason for a plan other than the recommendation (required)';
+  return 'Comment (optional)';
+}
+
+const yesNoOptional = (name: string, label: string): Field => ({ kind: 'yesno', name, label });
+
+/** R12: the pre-procedure check, shown when the procedure is recorded as done. */
+const checklist = (shownFor: string): Group => ({
+  legend: 'Pre-procedure check',
+  object: 'preProcedureCheck',
+  note: 'every item, or a reason to proceed without it',
+  shownFor: [shownFor],
+  fields: [
+    { kind: 'bool', name: 'anticoagulationHeldPerPlan', label: CHECKLIST_LABEL.anticoagulationHeldPerPlan },
+    { kind: 'bool', name: 'coagulationChecked', label: CHECKLIST_LABEL.coagulationChecked },
+    {
+      kind: 'select',
+      name: 'pregnancyExcluded',
+      label: 'Pregnancy',
+      options: ['excluded', 'not_applicable'],
+      optionLabels: { excluded: 'Excluded', not_applicable: 'Not applicable' },
+      values: { excluded: true, not_applicable: 'not_applicable' },
+      optional: true,
+    },
+    { kind: 'bool', name: 'contrastAllergyReviewed', label: CHECKLIST_LABEL.contrastAllergyReviewed },
+    { kind: 'bool', name: 'renalFunctionReviewed', label: CHECKLIST_LABEL.renalFunctionReviewed },
+    { kind: 'textarea', name: 'overrideReason', label: 'Reason for proceeding without a complete check (required if any item is not confirmed)' },
+  ],
+});
+
+const LEAK_TYPE_LABELS: Record<string, string> = {
+  ventral_dural_tear: 'Ventral dural tear',
+  lateral_dural_tear: 'Lateral (posterolateral) dural tear',
+  diverticulum: 'Meningeal diverticulum',
+  csf_venous_fistula: 'CSF-venous fistula',
+  indeterminate: 'Indeterminate',
+};
+const leakFields = (): readonly Field[] => [
+  { kind: 'select', name: 'type', label: 'Leak type', options: LEAK_TYPES, optionLabels: LEAK_TYPE_LABELS },
+  { kind: 'text', name: 'level', label: 'Vertebral level', placeholder: 'T7-T8', description: 'A level like T7 or a range like T7-T8' },
+  { kind: 'select', name: 'side', label: 'Side', options: ['left', 'right', 'ventral', 'dorsal', 'bilateral'] },
+  { kind: 'select', name: 'speed', label: 'Speed', options: ['fast', 'slow'], optional: true },
+];
+/** Further leaks of the same study, sent as `leaks` beside the contract's single `leak`. */
+const moreLeaks = (n: number): Group => ({
+  legend: n === 0 ? 'Second leak (if the study found several)' : 'Third leak (if the study found several)',
+  object: `leaks.${n}`,
+  shownFor: ['leak_found'],
+  fields: leakFields().map((f) => ({ ...f, label: `${n === 0 ? 'Second' : 'Third'} leak: ${f.label.replace(/^Leak /, '').toLowerCase()}` })),
+});
+
+const INDICATION_LABELS: Record<string, string> = {
+  persistent_leak_after_targeted_treatment: 'Leak persists after targeted treatment',
+  ventral_tear_disc_microspur: 'Ventral tear from a disc microspur',
+  cvf_ligation_chosen: 'Team chose ligation of a CSF-venous fistula',
+  diverticulum_nerve_root_ligation: 'Diverticulum or lateral tear for nerve-root ligation',
+  other: 'Other',
+};
 
 const FORMS: Record<DecisionStage, readonly Group[]> = {
   TRIAGE: [
@@ -67,13 +145,15 @@ const FORMS: Record<DecisionStage, readonly Group[]> = {
       fields: [
         { kind: 'select', name: 'slec', label: 'SLEC on spine MRI', description: 'Spinal longitudinal extradural collection', options: ['present', 'absent', 'indeterminate'] },
         { kind: 'select', name: 'slecLocation', label: 'SLEC location', description: 'When present', options: ['ventral', 'dorsal', 'lateral', 'mixed'], optional: true },
+        yesNoOptional('diverticula', 'Perineural diverticula on spine MRI (optional)'),
       ],
     },
     {
       legend: 'Assessment',
       fields: [
         { kind: 'select', name: 'ichd3', label: 'ICHD-3 7.2.3 criteria (required to accept)', options: ['met', 'not_met', 'insufficient_data'], optional: true },
-        reason('Reason (required to decline or request information)'),
+        { kind: 'number', name: 'openingPressureCmCsf', label: 'Opening pressure (cm CSF, optional)', min: 0, max: 80, decimal: true, description: 'When measured; below 6 supports low CSF pressure' },
+        reason(),
       ],
     },
   ],
@@ -82,7 +162,7 @@ const FORMS: Record<DecisionStage, readonly Group[]> = {
       legend: 'Technique',
       fields: [
         { kind: 'select', name: 'technique', label: 'Myelography technique', options: TECHNIQUES },
-        reason('Reason (required to override)'),
+        reason(),
       ],
     },
   ],
@@ -92,22 +172,27 @@ const FORMS: Record<DecisionStage, readonly Group[]> = {
       fields: [
         { kind: 'select', name: 'technique', label: 'Technique performed', options: TECHNIQUES },
         { kind: 'date', name: 'performedOn', label: 'Performed on' },
+        {
+          kind: 'select',
+          name: 'sideImaged',
+          label: 'Side imaged (lateral decubitus studies)',
+          options: SIDES_IMAGED,
+          optionLabels: { left: 'Left side down', right: 'Right side down', both: 'Both sides' },
+          optional: true,
+        },
       ],
     },
-    {
-      legend: 'Leak',
-      object: 'leak',
-      shownFor: ['leak_found'],
-      fields: [
-        { kind: 'select', name: 'type', label: 'Leak type', options: LEAK_TYPES },
-        { kind: 'text', name: 'level', label: 'Vertebral level', placeholder: 'T7-T8', description: 'A level like T7 or a range like T7-T8' },
-        { kind: 'select', name: 'side', label: 'Side', options: ['left', 'right', 'ventral', 'dorsal', 'bilateral'] },
-        { kind: 'select', name: 'speed', label: 'Speed', options: ['fast', 'slow'], optional: true },
-      ],
-    },
-    { legend: 'Notes', fields: [reason('Reason or comment (optional)')] },
+    { legend: 'Leak', object: 'leak', shownFor: ['leak_found'], fields: leakFields() },
+    moreLeaks(0),
+    moreLeaks(1),
+    { legend: 'Notes', fields: [reason()] },
   ],
-  TREATMENT_PLANNING: [{ legend: 'Notes', fields: [reason('Reason (optional)')] }],
+  TREATMENT_PLANNING: [
+    {
+      legend: 'Notes',
+      fields: [{ kind: 'bool', name: 'reboundResolved', label: 'Rebound intracranial hypertension has resolved' }, reason()],
+    },
+  ],
   TARGETED_PATCH: [
     {
       legend: 'Procedure',
@@ -120,7 +205,8 @@ const FORMS: Record<DecisionStage, readonly Group[]> = {
         { kind: 'date', name: 'performedOn', label: 'Performed on' },
       ],
     },
-    { legend: 'Notes', fields: [reason('Reason (optional)')] },
+    checklist('performed'),
+    { legend: 'Notes', fields: [reason()] },
   ],
   NEUROSURGICAL_ESCALATION: [
     {
@@ -129,9 +215,11 @@ const FORMS: Record<DecisionStage, readonly Group[]> = {
       fields: [
         { kind: 'select', name: 'procedure', label: 'Procedure', options: SURGICAL_PROCEDURES },
         { kind: 'date', name: 'performedOn', label: 'Performed on' },
+        { kind: 'select', name: 'indication', label: 'Surgical indication (optional)', options: SURGICAL_INDICATIONS, optionLabels: INDICATION_LABELS, optional: true },
       ],
     },
-    { legend: 'Notes', fields: [reason('Reason (optional)')] },
+    checklist('operated'),
+    { legend: 'Notes', fields: [reason()] },
   ],
   FOLLOW_UP: [
     {
@@ -140,7 +228,11 @@ const FORMS: Record<DecisionStage, readonly Group[]> = {
         { kind: 'select', name: 'visit', label: 'Visit', options: FOLLOW_UP_VISITS },
         { kind: 'number', name: 'hit6', label: 'HIT-6 (optional)', min: 36, max: 78, description: '36 to 78' },
         { kind: 'number', name: 'pgic', label: 'PGIC (optional)', min: 1, max: 7, description: '1 (very much improved) to 7 (very much worse)' },
-        reason('Comment (optional)'),
+        { kind: 'number', name: 'headacheDaysPerMonth', label: 'Headache days in the last month (optional)', min: 0, max: 31 },
+        { kind: 'number', name: 'brainMriBernScore', label: 'Month 3 brain MRI Bern score (optional)', min: 0, max: 9, description: '0 to 9' },
+        { kind: 'bool', name: 'reboundResolved', label: 'Rebound intracranial hypertension has resolved' },
+        { kind: 'bool', name: 'procedureFailed', label: 'Count this outcome as a failed procedure (after a rebound)' },
+        reason(),
       ],
     },
   ],
@@ -162,8 +254,8 @@ function labelsOf(stage: DecisionStage): Record<string, string> {
 const filled = (v: Value | undefined) => v !== undefined && v !== '' && v !== false;
 
 /** The request body from the form's flat values, leaving out what was not filled in. */
-export function decisionBody(stage: DecisionStage, outcome: string, values: Readonly<Record<string, Value>>): Record<string, unknown> {
-  const body: Record<string, unknown> = { stage, outcome };
+export function decisionBody(stage: DecisionStage, outcome: string, values: Readonly<Record<string, Value>>, pendingDecisionId?: string): Record<string, unknown> {
+  const body: Record<string, unknown> = { stage, ...(pendingDecisionId ? { pendingDecisionId } : {}), outcome };
   for (const g of FORMS[stage]) {
     if (g.shownFor && !g.shownFor.includes(outcome)) continue;
     const target: Record<string, unknown> = {};
@@ -178,6 +270,8 @@ export function decisionBody(stage: DecisionStage, outcome: string, values: Read
         if (v === 'yes' || v === 'no') target[f.name] = v === 'yes';
       } else if (f.kind === 'levels') {
         if (typeof v === 'string' && v.trim()) target[f.name] = v.split(/[\s,;]+/).filter(Boolean).map((s) => s.toUpperCase());
+      } else if (f.kind === 'select' && f.values && typeof v === 'string' && v in f.values) {
+        target[f.name] = f.values[v];
       } else if (typeof v === 'string' && v.trim() !== '') {
         target[f.name] = f.kind === 'text' && f.name === 'level' ? v.trim().toUpperCase() : v.trim();
       }
@@ -186,7 +280,14 @@ export function decisionBody(stage: DecisionStage, outcome: string, values: Read
       const anyFilled = g.fields.some((f) => filled(values[pathOf(g, f)]));
       // Left empty, the object is omitted, so the schema answers "is required to accept" for
       // the whole group rather than one message per field.
-      if (anyFilled) body[g.object] = target;
+      if (!anyFilled) continue;
+      const [list, index] = g.object.split('.');
+      if (list !== undefined && index !== undefined) {
+        // A further leak: `leaks.0`, `leaks.1` fill the `leaks` list in order.
+        const items = (body[list] as unknown[] | undefined) ?? [];
+        items[Number(index)] = target;
+        body[list] = items.filter((x) => x !== undefined);
+      } else body[g.object] = target;
     } else Object.assign(body, target);
   }
   return body;
@@ -223,7 +324,8 @@ export function DecisionForm({ patient, pending, recommendation, onRecorded }: D
   const submit = async () => {
     setConflict(null);
     setFailure(null);
-    const body = decisionBody(stage, outcome, values);
+    // The id of the pending decision this form answers: a stale tab gets 409, never a wrong write.
+    const body = decisionBody(stage, outcome, values, (pending as PendingDecision & { readonly id?: string }).id);
     const parsed = decisionSchemas[stage].safeParse(body);
     if (!parsed.success) {
       setIssues(zodIssues(parsed.error));
@@ -281,7 +383,10 @@ export function DecisionForm({ patient, pending, recommendation, onRecorded }: D
             required={!optional}
             value={typeof v === 'string' ? v : ''}
             onChange={(e) => set(path, e.currentTarget.value)}
-            data={[{ value: '', label: optional ? 'Not recorded' : 'Choose…', disabled: !optional }, ...opts.map((o) => ({ value: o, label: label(o) + (o === recommendation?.recommended ? ' (recommended)' : '') }))]}
+            data={[
+              { value: '', label: optional ? 'Not recorded' : 'Choose…', disabled: !optional },
+              ...opts.map((o) => ({ value: o, label: ((f.kind === 'select' ? f.optionLabels?.[o] : undefined) ?? label(o)) + (o === recommendation?.recommended ? ' (recommended)' : '') })),
+            ]}
             error={error}
           />
         );
@@ -305,7 +410,24 @@ export function DecisionForm({ patient, pending, recommendation, onRecorded }: D
           />
         );
       case 'textarea':
-        return <Textarea key={path} id={id} label={f.label} autosize minRows={2} maxRows={6} value={typeof v === 'string' ? v : ''} onChange={(e) => set(path, e.currentTarget.value)} error={error} style={{ gridColumn: '1 / -1' }} />;
+      case 'reason': {
+        const text = f.kind === 'reason' ? reasonLabel(stage, outcome, recommendedOutcome) : f.label;
+        return (
+          <Textarea
+            key={path}
+            id={id}
+            label={text}
+            required={text.endsWith('(required)')}
+            autosize
+            minRows={2}
+            maxRows={6}
+            value={typeof v === 'string' ? v : ''}
+            onChange={(e) => set(path, e.currentTarget.value)}
+            error={error}
+            style={{ gridColumn: '1 / -1' }}
+          />
+        );
+      }
     }
   };
 

@@ -1,30 +1,79 @@
 // The patient page: who the patient is (the one screen that shows names), where the pathway
 // stands, the pending decision with its recommendation and evidence, the decision form, the
 // clinical record so far and the full timeline.
-import { Alert, Badge, Button, Checkbox, Grid, Group, List, Paper, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Anchor, Badge, Button, Checkbox, Grid, Group, List, Paper, Stack, Table, Text, Title } from '@mantine/core';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { DECIDERS } from '../../../functions/domain/vocabulary.js';
-import { ApiFailure, apiJson } from '../api.js';
-import type { PatientDetail, Recommendation, TimelineEvent } from '../api-types.js';
-import { PatientFlags, StageBadge, StatusBadge } from '../components/badges.js';
+import { SOURCES } from '../../../functions/domain/recommendations.js';
+import { ApiFailure, apiJson, CONFLICT_EVENT } from '../api.js';
+import type { PatientDetail, Recommendation, Source, TimelineEvent } from '../api-types.js';
+import { expectedResume, holdClock, PatientFlags, StageBadge, StatusBadge, UrgencyBadge } from '../components/badges.js';
+import { LoadFailure, PageSkeleton } from '../components/loading.js';
 import { Page } from '../components/page.js';
 import { PatientActions } from '../components/patient-actions.js';
-import { actionLabel, detailValue, formatDate, formatDateTime, label, relativeDays, VERSION_HINT, versionLabel } from '../labels.js';
+import { actorText, eventDetails, eventTime } from '../event-text.js';
+import { actionLabel, formatDate, formatDateTime, label, relativeDays, VERSION_HINT, versionLabel } from '../labels.js';
 import { Link } from '../router.js';
 import type { Session } from '../session.js';
+import { lastTriageOutcome, mayDecide, waitingOn, waitingOnText } from '../waiting-on.js';
 import { DecisionForm } from './decision-form.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** One term and its value: a direct child of the facts' <dl>, as HTML requires. */
 function Fact({ term, children }: { term: string; children: React.ReactNode }) {
   return (
     <div>
-      <Text size="xs" c="dark.3" fw={600} tt="uppercase" component="dt">
+      <Text size="xs" c="dark.6" fw={600} tt="uppercase" component="dt">
         {term}
       </Text>
       <Text size="sm" component="dd" m={0}>
         {children}
       </Text>
+    </div>
+  );
+}
+
+/** The structured sources, or (older answers) the citation strings matched to their rules. */
+function sourcesOf(rec: Recommendation): Source[] {
+  return rec.sources.map((s) => (typeof s === 'string' ? { id: SOURCES.find((k) => k.citation === s && rec.ruleIds.includes(k.id))?.id ?? '', title: s } : s));
+}
+
+function SourceList({ rec }: { rec: Recommendation }) {
+  const sources = sourcesOf(rec);
+  const rules = [...new Set(sources.map((s) => s.id))];
+  return (
+    <div>
+      <Text size="sm" fw={600} component="h3" m={0}>
+        Sources
+      </Text>
+      {sources.length ? (
+        <List size="sm" spacing={2} data-testid="sources">
+          {rules.map((rule) => (
+            <List.Item key={rule || 'other'}>
+              {rule ? <strong>Rule {rule}: </strong> : null}
+              {sources
+                .filter((s) => s.id === rule)
+                .map((s, i) => (
+                  <span key={s.title}>
+                    {i ? '; ' : ''}
+                    {s.url ? (
+                      <Anchor href={s.url} target="_blank" rel="noopener noreferrer">
+                        {s.title}
+                        <span className="visually-hidden"> (opens in a new tab)</span>
+                      </Anchor>
+                    ) : (
+                      s.title
+                    )}
+                  </span>
+                ))}
+            </List.Item>
+          ))}
+        </List>
+      ) : (
+        <Text size="sm" c="dimmed">
+          Program policy (configurable); no published source fixes this rule.
+        </Text>
+      )}
     </div>
   );
 }
@@ -36,10 +85,10 @@ function RecommendationPanel({ rec }: { rec: Recommendation }) {
       <Stack gap="xs">
         <Group justify="space-between" wrap="wrap">
           <Title order={2} fz="lg" id="rec-title">
-            Recommendation: {label(rec.recommended)}
+            Recommendation: {rec.headline ?? label(rec.recommended)}
           </Title>
           {bern ? (
-            <Badge size="lg" variant="filled" color={rec.bernProbability === 'high' ? 'red.8' : rec.bernProbability === 'intermediate' ? 'orange.8' : 'gray.7'}>
+            <Badge size="lg" variant={rec.bernProbability === 'intermediate' ? 'light' : 'filled'} color={rec.bernProbability === 'high' ? 'red.9' : rec.bernProbability === 'intermediate' ? 'orange' : 'gray.7'}>
               Bern score {rec.bernScore} / 9 · {rec.bernProbability} probability
             </Badge>
           ) : null}
@@ -61,7 +110,7 @@ function RecommendationPanel({ rec }: { rec: Recommendation }) {
               Flags:
             </Text>
             {rec.flags.map((f) => (
-              <Badge key={f} color="orange.8" variant="light">
+              <Badge key={f} color="orange" variant="light">
                 {label(f)}
               </Badge>
             ))}
@@ -74,23 +123,8 @@ function RecommendationPanel({ rec }: { rec: Recommendation }) {
               .join(' · ')}
           </Text>
         ) : null}
-        <div>
-          <Text size="sm" fw={600}>
-            Sources
-          </Text>
-          {rec.sources.length ? (
-            <List size="sm" spacing={2}>
-              {rec.sources.map((s) => (
-                <List.Item key={s}>{s}</List.Item>
-              ))}
-            </List>
-          ) : (
-            <Text size="sm" c="dimmed">
-              Program policy (configurable); no published source fixes this rule.
-            </Text>
-          )}
-        </div>
-        <Text size="xs" c="dark.4">
+        <SourceList rec={rec} />
+        <Text size="xs" c="dark.6">
           A recommendation only: the deciding clinician confirms or overrides it, and the choice is kept in the audit trail.
         </Text>
       </Stack>
@@ -98,65 +132,68 @@ function RecommendationPanel({ rec }: { rec: Recommendation }) {
   );
 }
 
-const actorText = (e: TimelineEvent) => (e.actor.role === 'system' ? 'System' : `${e.actor.email || e.actor.sub} (${e.actor.role})`);
-
-function detailsText(details: Record<string, unknown> | undefined): string {
-  if (!details) return '';
-  return Object.entries(details)
-    .filter(([, v]) => v !== undefined && v !== null && v !== '')
-    .map(([k, v]) => `${k}: ${detailValue(v)}`)
-    .join('; ');
-}
-
 function Timeline({ events }: { events: readonly TimelineEvent[] }) {
-  const [hideViews, setHideViews] = useState(false);
-  const shown = hideViews ? events.filter((e) => e.action !== 'record_viewed') : events;
+  const [hideViews, setHideViews] = useState(true);
+  // Newest first: what happened last is what a reader opens the page for.
+  const shown = (hideViews ? events.filter((e) => e.action !== 'record_viewed') : [...events]).reverse();
   return (
     <Paper withBorder radius="md" p="md" component="section" aria-labelledby="timeline-title">
       <Group justify="space-between" mb="xs">
         <Title order={2} fz="lg" id="timeline-title">
-          Timeline ({shown.length} events)
+          Timeline ({shown.length} events, newest first)
         </Title>
         <Checkbox label="Hide record views" checked={hideViews} onChange={(e) => setHideViews(e.currentTarget.checked)} />
       </Group>
-      <Table.ScrollContainer minWidth={600}>
-        {/* Fixed column shares: long emails and details wrap inside their column instead of
-            squeezing the others to one word per line on a tablet. */}
-        <Table striped verticalSpacing={4} fz="sm" layout="fixed">
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th scope="col" w="17%">
-                When
-              </Table.Th>
-              <Table.Th scope="col" w="15%">
-                Event
-              </Table.Th>
-              <Table.Th scope="col" w="13%">
-                Stage
-              </Table.Th>
-              <Table.Th scope="col" w="22%">
-                By
-              </Table.Th>
-              <Table.Th scope="col" w="33%">
-                Details
-              </Table.Th>
+      {/* Fixed column shares: long emails and details wrap inside their column instead of
+          squeezing the others to one word per line on a tablet. */}
+      <Table striped verticalSpacing={4} fz="sm" layout="fixed" data-testid="timeline">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th scope="col" w="18%">
+              When
+            </Table.Th>
+            <Table.Th scope="col" w="18%">
+              Event
+            </Table.Th>
+            <Table.Th scope="col" w="14%">
+              Stage
+            </Table.Th>
+            <Table.Th scope="col" w="20%">
+              By
+            </Table.Th>
+            <Table.Th scope="col" w="30%">
+              Details
+            </Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {shown.map((e, i) => (
+            <Table.Tr key={`${e.at}-${i}`}>
+              <Table.Td>
+                <time dateTime={e.at}>{eventTime(e.at)}</time>
+              </Table.Td>
+              <Table.Td>{actionLabel(e.action)}</Table.Td>
+              <Table.Td>{label(e.stage)}</Table.Td>
+              <Table.Td style={{ overflowWrap: 'anywhere' }}>{actorText(e)}</Table.Td>
+              <Table.Td style={{ overflowWrap: 'anywhere' }}>{eventDetails(e)}</Table.Td>
             </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {shown.map((e, i) => (
-              <Table.Tr key={`${e.at}-${i}`}>
-                <Table.Td>{formatDateTime(e.at)}</Table.Td>
-                <Table.Td>{actionLabel(e.action)}</Table.Td>
-                <Table.Td>{label(e.stage)}</Table.Td>
-                <Table.Td style={{ overflowWrap: 'anywhere' }}>{actorText(e)}</Table.Td>
-                <Table.Td style={{ overflowWrap: 'anywhere' }}>{detailsText(e.details)}</Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      </Table.ScrollContainer>
+          ))}
+        </Table.Tbody>
+      </Table>
     </Paper>
   );
+}
+
+/** What changed between two reads of the record, in words ("Now at Imaging selection"). */
+function whatChanged(before: PatientDetail, after: PatientDetail): string {
+  const parts: string[] = [];
+  if (before.status !== after.status) parts.push(`its status is now ${label(after.status).toLowerCase()}`);
+  if (before.stage !== after.stage) parts.push(`it moved from ${label(before.stage)} to ${label(after.stage)}`);
+  const last = [...after.timeline].reverse().find((e) => e.action === 'decision_recorded' || e.action === 'hold_started' || e.action === 'hold_ended' || e.action === 'withdrawn');
+  const seen = before.timeline.length;
+  if (last && after.timeline.indexOf(last) >= seen) parts.push(`${actionLabel(last.action).toLowerCase()} by ${actorText(last)}${eventDetails(last) ? ` (${eventDetails(last)})` : ''}`);
+  if (!parts.length && (before.pendingDecision?.id ?? '') !== (after.pendingDecision?.id ?? '')) parts.push('a new decision is pending');
+  return parts.length ? `${parts.join('; ')}.` : 'nothing visible changed; try again.';
 }
 
 function ClinicalRecord({ p }: { p: PatientDetail }) {
@@ -216,15 +253,18 @@ function ClinicalRecord({ p }: { p: PatientDetail }) {
 export function PatientPage({ patientId, session }: { patientId: string; session: Session }) {
   const [p, setP] = useState<PatientDetail | null>(null);
   const [error, setError] = useState<{ status: number; message: string } | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
+  const [notice, setNotice] = useState<{ text: string; tone: 'green' | 'yellow' } | null>(null);
   const [waiting, setWaiting] = useState(false);
   const alive = useRef(true);
+  const latest = useRef<PatientDetail | null>(null);
+  const noticeRef = useRef<HTMLDivElement>(null);
   useEffect(() => () => void (alive.current = false), []);
 
   const load = useCallback(async () => {
     try {
       const detail = await apiJson<PatientDetail>('GET', `/patients/${encodeURIComponent(patientId)}`);
       if (alive.current) {
+        latest.current = detail;
         setP(detail);
         setError(null);
       }
@@ -238,6 +278,27 @@ export function PatientPage({ patientId, session }: { patientId: string; session
   useEffect(() => {
     void load();
   }, [load]);
+
+  /** Announce a result and move focus to it, so keyboard and screen-reader users land on it. */
+  const announce = useCallback((text: string, tone: 'green' | 'yellow' = 'green') => {
+    setNotice({ text, tone });
+    requestAnimationFrame(() => noticeRef.current?.focus());
+  }, []);
+
+  // Someone else acted first (409 on any action for this patient): reload and say what changed.
+  useEffect(() => {
+    const onConflict = (e: Event) => {
+      const path = (e as CustomEvent<{ path: string }>).detail?.path ?? '';
+      if (!path.startsWith(`/patients/${patientId}/`)) return;
+      const before = latest.current;
+      void load().then((after) => {
+        if (!after || !before || !alive.current) return;
+        announce(`This patient changed while the page was open, so your change was not applied: ${whatChanged(before, after)} The page now shows the current record.`, 'yellow');
+      });
+    };
+    window.addEventListener(CONFLICT_EVENT, onConflict);
+    return () => window.removeEventListener(CONFLICT_EVENT, onConflict);
+  }, [patientId, load, announce]);
 
   /**
    * After a decision, reload until the engine has moved the pathway on (well under a second
@@ -256,30 +317,35 @@ export function PatientPage({ patientId, session }: { patientId: string; session
   if (error && !p) {
     return (
       <Page title="Patient" documentTitle="Patient">
-        <Alert color="red" role="alert" title={error.status === 404 ? 'No such patient' : error.status === 403 ? 'Not allowed' : 'The patient could not be loaded'}>
-          {error.message} <Link to="/board">Back to the board</Link>
-        </Alert>
+        <LoadFailure
+          title={error.status === 404 ? 'No such patient' : error.status === 403 ? 'Not allowed' : 'The patient could not be loaded'}
+          message={error.message}
+          {...(error.status === 404 || error.status === 403 ? {} : { onRetry: () => void load() })}
+        />
+        <Link to="/board">Back to the board</Link>
       </Page>
     );
   }
   if (!p) {
     return (
       <Page title="Patient" documentTitle="Patient">
-        <Text c="dimmed">Loading…</Text>
+        <PageSkeleton rows={5} />
       </Page>
     );
   }
 
   const pending = p.pendingDecision;
-  const mayDecide = pending ? DECIDERS[pending.stage].includes(session.role) : false;
+  const w = waitingOn(p, lastTriageOutcome(p.timeline));
+  const canDecide = pending && w ? mayDecide(session, w) : false;
   const name = `${p.patient.givenName} ${p.patient.familyName}`;
   const version = versionLabel(p.pathwayVersion);
+  const resume = p.hold ? expectedResume(p.hold) : null;
 
   return (
     <Page
       title={
         <>
-          {p.caseRef} <Text component="span" inherit c="dark.3" fw={400}>· {name}</Text>
+          {p.caseRef} <Text component="span" inherit c="dark.6" fw={400}>· {name}</Text>
         </>
       }
       documentTitle={p.caseRef}
@@ -294,7 +360,7 @@ export function PatientPage({ patientId, session }: { patientId: string; session
               caseRef={p.caseRef}
               status={p.status}
               onDone={(m) => {
-                setNotice(m);
+                announce(m);
                 void load();
               }}
             />
@@ -304,12 +370,13 @@ export function PatientPage({ patientId, session }: { patientId: string; session
     >
       <div aria-live="polite">
         {notice ? (
-          <Alert color="green" withCloseButton closeButtonLabel="Dismiss" onClose={() => setNotice(null)}>
-            {notice}
+          <Alert ref={noticeRef} tabIndex={-1} data-focus-target data-testid="patient-notice" color={notice.tone} withCloseButton closeButtonLabel="Dismiss" onClose={() => setNotice(null)}>
+            {notice.text}
             {waiting ? ' Waiting for the pathway to move on…' : ''}
           </Alert>
         ) : null}
       </div>
+      {error ? <LoadFailure title="The latest record could not be loaded" message={error.message} onRetry={() => void load()} /> : null}
       <Paper withBorder radius="md" p="md" component="section" aria-label="Patient and pathway">
         <Group gap="xs" mb="sm" wrap="wrap">
           <Text fw={600}>Stage</Text>
@@ -317,13 +384,9 @@ export function PatientPage({ patientId, session }: { patientId: string; session
           <Text fw={600} ml="sm">
             Status
           </Text>
-          <StatusBadge status={p.status} />
+          {p.status === 'on_hold' ? null : <StatusBadge status={p.status} />}
           <PatientFlags status={p.status === 'on_hold' ? 'on_hold' : 'active'} overdue={p.overdue} hold={p.hold} />
-          {p.urgency === 'urgent' ? (
-            <Badge color="red" variant="outline">
-              Urgent
-            </Badge>
-          ) : null}
+          <UrgencyBadge urgency={p.urgency} />
           {version ? (
             <>
               <Text fw={600} ml="sm">
@@ -335,34 +398,46 @@ export function PatientPage({ patientId, session }: { patientId: string; session
             </>
           ) : null}
         </Group>
-        <Grid gap="sm" component="dl" m={0}>
-          {[
-            ['Birth date', formatDate(p.patient.birthDate)],
-            ['Sex', label(p.patient.sex)],
-            ['MRN', p.patient.mrn],
-            ['Site', label(p.site)],
-            ['In stage since', formatDateTime(p.stageEnteredAt)],
-            ['Referring physician', `${p.referringPhysician.name} (${p.referringPhysician.email})`],
-            ['Symptom onset', formatDate(p.referral.symptomOnset)],
-            ['Orthostatic pattern', label(p.referral.orthostaticPattern)],
-            ['Baseline HIT-6', p.referral.hit6Baseline ?? '—'],
-            ['Dural puncture ≤ 30 days', p.referral.duralPunctureWithin30Days ? 'Yes' : 'No'],
-            ['Prior spinal procedure', p.referral.priorSpinalProcedure ? 'Yes' : 'No'],
-          ].map(([term, value]) => (
-            <Grid.Col key={String(term)} span={{ base: 6, sm: 4, lg: 3 }}>
-              <Fact term={String(term)}>{value}</Fact>
-            </Grid.Col>
-          ))}
-        </Grid>
-        {p.referral.notes ? (
-          <Text size="sm" mt="sm">
-            <strong>Notes:</strong> {p.referral.notes}
+        {w ? (
+          <Text size="sm" mb="sm" data-testid="waiting-on">
+            <strong>{p.status === 'on_hold' ? 'When resumed, waits on:' : 'Waiting on:'}</strong> {waitingOnText(w)}
+            {w.team === 'referrer' ? ' (information was requested at triage)' : ''}
           </Text>
         ) : null}
         {p.hold ? (
+          <Alert color="yellow" title="On hold: clock stopped" mb="sm" data-testid="hold-summary">
+            <Text size="sm">
+              {holdClock(p.dueAt, p.hold)}. Reason: {label(p.hold.reason)}
+              {p.hold.note ? ` (${p.hold.note})` : ''}. On hold since {formatDateTime(p.hold.since)}
+              {resume ? `; ${resume}` : ''}.
+            </Text>
+          </Alert>
+        ) : null}
+        <dl className="facts">
+          {(
+            [
+              ['Birth date', formatDate(p.patient.birthDate)],
+              ['Sex', label(p.patient.sex)],
+              ['MRN', p.patient.mrn],
+              ['Site', label(p.site)],
+              ['Urgency', label(p.urgency)],
+              ['In stage since', formatDateTime(p.stageEnteredAt)],
+              ['Referring physician', `${p.referringPhysician.name} (${p.referringPhysician.email})`],
+              ['Symptom onset', formatDate(p.referral.symptomOnset)],
+              ['Orthostatic pattern', label(p.referral.orthostaticPattern)],
+              ['Baseline HIT-6', p.referral.hit6Baseline ?? '—'],
+              ['Dural puncture ≤ 30 days', p.referral.duralPunctureWithin30Days ? 'Yes' : 'No'],
+              ['Prior spinal procedure', p.referral.priorSpinalProcedure ? 'Yes' : 'No'],
+            ] as const
+          ).map(([term, value]) => (
+            <Fact key={term} term={term}>
+              {value}
+            </Fact>
+          ))}
+        </dl>
+        {p.referral.notes ? (
           <Text size="sm" mt="sm">
-            <strong>On hold since {formatDateTime(p.hold.since)}:</strong> {label(p.hold.reason)}
-            {p.hold.note ? ` (${p.hold.note})` : ''}
+            <strong>Notes:</strong> {p.referral.notes}
           </Text>
         ) : null}
       </Paper>
@@ -377,28 +452,28 @@ export function PatientPage({ patientId, session }: { patientId: string; session
               {pending ? (
                 <Stack gap="md">
                   <Text size="sm">
-                    Due {formatDateTime(pending.dueAt)} ({relativeDays(pending.dueAt)}) · by {DECIDERS[pending.stage].map((r) => `a ${r}`).join(' or ')} · outcomes:{' '}
-                    {pending.allowedOutcomes.map(label).join(', ')}
+                    {p.status === 'on_hold' && p.hold ? `${holdClock(pending.dueAt, p.hold)}` : `Due ${formatDateTime(pending.dueAt)} (${relativeDays(pending.dueAt)})`}
+                    {w ? ` · decided by ${waitingOnText(w)}` : ''} · outcomes: {pending.allowedOutcomes.map(label).join(', ')}
                   </Text>
                   {p.recommendation ? <RecommendationPanel rec={p.recommendation} /> : null}
                   {p.status === 'on_hold' ? (
                     <Alert color="yellow" title="On hold">
                       Decisions wait until a coordinator resumes the pathway.
                     </Alert>
-                  ) : mayDecide ? (
+                  ) : canDecide ? (
                     <DecisionForm
-                      key={`${pending.stage}-${pending.dueAt}-${pending.visit ?? ''}`}
+                      key={`${pending.id ?? ''}-${pending.stage}-${pending.dueAt}-${pending.visit ?? ''}`}
                       patient={p}
                       pending={pending}
                       recommendation={p.recommendation}
                       onRecorded={(outcome) => {
-                        setNotice(`${label(pending.stage)} decision recorded: ${label(outcome)}.`);
+                        announce(`${label(pending.stage)} decision recorded: ${label(outcome)}.`);
                         void followEngine();
                       }}
                     />
                   ) : (
-                    <Text size="sm" c="dimmed">
-                      This decision is recorded by {DECIDERS[pending.stage].map((r) => `a ${r}`).join(' or ')}.
+                    <Text size="sm" c="dimmed" data-testid="not-your-decision">
+                      This decision is recorded by {w ? waitingOnText(w) : 'the deciding team'}; you can read the case but not decide it.
                     </Text>
                   )}
                 </Stack>

@@ -5,6 +5,7 @@ import { Alert, Button, Checkbox, Fieldset, Group, NativeSelect, NumberInput, Ra
 import { useState } from 'react';
 import { referralSchema } from '../../../functions/domain/schemas.js';
 import { NEURORADIOLOGY_SITES } from '../../../functions/domain/vocabulary.js';
+import { ASSOCIATED_SYMPTOMS, type AssociatedSymptom } from '../../../functions/domain/clinical-facts.js';
 import { ApiFailure, apiJson, type Issue } from '../api.js';
 import { ErrorSummary, fieldId } from '../components/error-summary.js';
 import { Page } from '../components/page.js';
@@ -28,10 +29,26 @@ export const REFERRAL_LABELS: Record<string, string> = {
   symptomOnset: 'Symptom onset',
   orthostaticPattern: 'Orthostatic pattern',
   duralPunctureWithin30Days: 'Dural puncture in the last 30 days',
-  priorSpinalProcedure: 'Prior spinal procedure or trauma',
+  priorSpinalProcedure: 'Prior spinal procedure',
+  trauma: 'Trauma before the headache began',
+  connectiveTissueDisorder: 'Connective tissue disorder',
+  associatedSymptoms: 'Associated symptoms',
   hit6Baseline: 'Baseline HIT-6',
+  headacheDaysPerMonthBaseline: 'Headache days in the last month',
   urgency: 'Urgency',
   notes: 'Notes',
+};
+
+const SYMPTOM_LABEL: Record<AssociatedSymptom, string> = {
+  neck_pain: 'Neck pain or stiffness',
+  interscapular_pain: 'Pain between the shoulder blades',
+  tinnitus: 'Tinnitus',
+  muffled_hearing: 'Muffled hearing',
+  nausea_vomiting: 'Nausea or vomiting',
+  dizziness: 'Dizziness',
+  photophobia: 'Sensitivity to light',
+  visual_disturbance: 'Visual disturbance',
+  cognitive_symptoms: 'Cognitive symptoms (memory, concentration)',
 };
 
 function newReferralId(): string {
@@ -54,7 +71,11 @@ interface Form {
   orthostaticPattern: string;
   duralPunctureWithin30Days: boolean;
   priorSpinalProcedure: boolean;
+  trauma: boolean;
+  connectiveTissueDisorder: boolean;
+  associatedSymptoms: AssociatedSymptom[];
   hit6Baseline: number | string;
+  headacheDaysPerMonthBaseline: number | string;
   urgency: string;
   notes: string;
 }
@@ -73,7 +94,11 @@ const blank = (): Form => ({
   orthostaticPattern: '',
   duralPunctureWithin30Days: false,
   priorSpinalProcedure: false,
+  trauma: false,
+  connectiveTissueDisorder: false,
+  associatedSymptoms: [],
   hit6Baseline: '',
+  headacheDaysPerMonthBaseline: '',
   urgency: 'routine',
   notes: '',
 });
@@ -91,6 +116,11 @@ export function referralBody(f: Form) {
     duralPunctureWithin30Days: f.duralPunctureWithin30Days,
     priorSpinalProcedure: f.priorSpinalProcedure,
     ...(f.hit6Baseline === '' ? {} : { hit6Baseline: Number(f.hit6Baseline) }),
+    ...(f.headacheDaysPerMonthBaseline === '' ? {} : { headacheDaysPerMonthBaseline: Number(f.headacheDaysPerMonthBaseline) }),
+    // Left unticked, these say nothing was reported rather than "no": they are sent only when ticked.
+    ...(f.trauma ? { trauma: true } : {}),
+    ...(f.connectiveTissueDisorder ? { connectiveTissueDisorder: true } : {}),
+    ...(f.associatedSymptoms.length > 0 ? { associatedSymptoms: f.associatedSymptoms } : {}),
     urgency: f.urgency,
     ...(f.notes.trim() ? { notes: f.notes.trim() } : {}),
   };
@@ -239,11 +269,39 @@ export function ReferralFormPage() {
                 onChange={(v) => set('hit6Baseline', v)}
                 error={err('hit6Baseline')}
               />
+              <NumberInput
+                id={fieldId('headacheDaysPerMonthBaseline')}
+                label="Headache days in the last month (optional)"
+                description="0 to 31; the baseline for judging response at month 3"
+                min={0}
+                max={31}
+                allowDecimal={false}
+                clampBehavior="none"
+                value={form.headacheDaysPerMonthBaseline}
+                onChange={(v) => set('headacheDaysPerMonthBaseline', v)}
+                error={err('headacheDaysPerMonthBaseline')}
+              />
               <Stack gap="xs" justify="center">
                 <Checkbox id={fieldId('duralPunctureWithin30Days')} label="Dural puncture in the last 30 days" checked={form.duralPunctureWithin30Days} onChange={(e) => set('duralPunctureWithin30Days', e.currentTarget.checked)} error={err('duralPunctureWithin30Days')} />
-                <Checkbox id={fieldId('priorSpinalProcedure')} label="Prior spinal procedure or trauma" checked={form.priorSpinalProcedure} onChange={(e) => set('priorSpinalProcedure', e.currentTarget.checked)} error={err('priorSpinalProcedure')} />
+                <Checkbox id={fieldId('priorSpinalProcedure')} label="Prior spinal procedure" checked={form.priorSpinalProcedure} onChange={(e) => set('priorSpinalProcedure', e.currentTarget.checked)} error={err('priorSpinalProcedure')} />
+                <Checkbox id={fieldId('trauma')} label="Trauma before the headache began" checked={form.trauma} onChange={(e) => set('trauma', e.currentTarget.checked)} error={err('trauma')} />
+                <Checkbox id={fieldId('connectiveTissueDisorder')} label="Connective tissue disorder (e.g. Marfan, Ehlers-Danlos)" checked={form.connectiveTissueDisorder} onChange={(e) => set('connectiveTissueDisorder', e.currentTarget.checked)} error={err('connectiveTissueDisorder')} />
               </Stack>
             </SimpleGrid>
+            <Checkbox.Group
+              id={fieldId('associatedSymptoms')}
+              mt="sm"
+              label="Associated symptoms (optional)"
+              value={form.associatedSymptoms}
+              onChange={(v) => set('associatedSymptoms', v as AssociatedSymptom[])}
+              error={err('associatedSymptoms')}
+            >
+              <SimpleGrid cols={{ base: 1, sm: 3 }} mt={6} spacing="xs">
+                {ASSOCIATED_SYMPTOMS.map((s) => (
+                  <Checkbox key={s} value={s} label={SYMPTOM_LABEL[s]} />
+                ))}
+              </SimpleGrid>
+            </Checkbox.Group>
             <Textarea id={fieldId('notes')} mt="sm" label="Notes (optional)" autosize minRows={2} maxRows={8} value={form.notes} onChange={(e) => set('notes', e.currentTarget.value)} error={err('notes')} />
           </Fieldset>
           <Text size="sm" c="dimmed">

@@ -1,14 +1,16 @@
 // Administrator service levels from GET /metrics/sla (pre-aggregated counters, plus the current
 // overdue list by case reference only): the share of decisions made within their service level
 // per stage and month, median program-driven and patient-driven days, and what is overdue now.
-import { Alert, Checkbox, NativeSelect, SimpleGrid, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
+import { Checkbox, NativeSelect, SimpleGrid, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, LabelList, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { DECISION_STAGES } from '../../../functions/domain/vocabulary.js';
 import { apiJson, queryString } from '../api.js';
+import { percentOf } from '../../../functions/app/figures.js';
 import type { SlaReport, SlaRow } from '../api-types.js';
+import { LoadFailure, PageSkeleton } from '../components/loading.js';
 import { Page } from '../components/page.js';
-import { ChartCard, COLORS, defaultRange, MonthRangeForm, type MonthRange } from '../components/report.js';
+import { ChartCard, COLORS, MonthRangeForm, rangeFromAddress, rangeToAddress, type MonthRange } from '../components/report.js';
 import { duration, formatDate, formatTime, label } from '../labels.js';
 import { useLatestRequest } from '../latest.js';
 import { Link } from '../router.js';
@@ -19,7 +21,7 @@ const monthLabel = (month: string) => {
   const d = new Date(`${month}-15T12:00:00`);
   return Number.isNaN(d.getTime()) ? month : monthFormat.format(d);
 };
-const percent = (share: number | null) => (share === null ? '—' : `${Math.round(share * 100)}%`);
+const percent = (p: number | null) => (p === null ? '—' : `${p}%`);
 const days = (n: number | null) => (n === null ? '—' : `${n} d`);
 
 interface Share {
@@ -34,7 +36,7 @@ interface Share {
 function shareOf(name: string, rows: readonly SlaRow[]): Share {
   const decisions = rows.reduce((n, r) => n + r.decisions, 0);
   const within = rows.reduce((n, r) => n + r.withinServiceLevel, 0);
-  const share = decisions === 0 ? null : Math.round((100 * within) / decisions);
+  const share = percentOf(within, decisions);
   return { name, decisions, within, share, text: share === null ? '' : `${share}% of ${decisions}` };
 }
 
@@ -84,7 +86,7 @@ function ShareChart({ data, layout }: { data: readonly Share[]; layout: 'stages'
 }
 
 export function ServiceLevelsPage() {
-  const [initial] = useState(defaultRange);
+  const [initial] = useState(rangeFromAddress);
   const [applied, setApplied] = useState<MonthRange>(initial);
   const [report, setReport] = useState<SlaReport | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -128,20 +130,19 @@ export function ServiceLevelsPage() {
     <Page title="Service levels" documentTitle="Service levels">
       <MonthRangeForm
         initial={initial}
-        onApply={setApplied}
+        onApply={(r) => {
+          rangeToAddress(r);
+          setApplied(r);
+        }}
         status={
           report
             ? `${report.from} to ${report.to}: ${total.decisions} decision${total.decisions === 1 ? '' : 's'}${total.decisions ? `, ${total.share}% within service level` : ''} · ${overdue.length} overdue now`
             : ''
         }
       />
-      {error ? (
-        <Alert color="red" role="alert" title="Service levels could not be loaded">
-          {error}
-        </Alert>
-      ) : null}
+      {error ? <LoadFailure title="Service levels could not be loaded" message={error} onRetry={() => void load(applied)} /> : null}
       {!report ? (
-        <Text c="dimmed">Loading…</Text>
+        error ? null : <PageSkeleton rows={5} />
       ) : (
         <Stack gap="md">
           <SimpleGrid cols={{ base: 1, lg: 2 }} spacing="md">
@@ -221,7 +222,7 @@ export function ServiceLevelsPage() {
                         <Table.Td ta="right">{r.decisions}</Table.Td>
                         <Table.Td ta="right">{r.withinServiceLevel}</Table.Td>
                         <Table.Td ta="right" fw={r.shareWithinServiceLevel !== null && r.shareWithinServiceLevel < 1 ? 700 : undefined}>
-                          {percent(r.shareWithinServiceLevel)}
+                          {percent(r.percentWithinServiceLevel)}
                         </Table.Td>
                         <Table.Td ta="right">{days(r.medianProgramDrivenDays)}</Table.Td>
                         <Table.Td ta="right">{days(r.medianPatientDrivenDays)}</Table.Td>
@@ -275,11 +276,11 @@ export function ServiceLevelsPage() {
                             {formatTime(o.dueAt)}
                           </Text>
                         </Table.Td>
-                        <Table.Td c="red.8" fw={600} style={{ whiteSpace: 'nowrap' }}>
+                        <Table.Td c="red.9" fw={600} style={{ whiteSpace: 'nowrap' }}>
                           {o.dueAt ? duration(loadedAt - Date.parse(o.dueAt)) : '—'}
                         </Table.Td>
                         <Table.Td style={{ whiteSpace: 'nowrap' }}>
-                          <Link to={`/audit?patientId=${o.patientId}`} size="sm" aria-label={`Audit trail of ${o.caseRef}`}>
+                          <Link to={`/audit?case=${o.caseRef}`} size="sm" aria-label={`Audit trail of ${o.caseRef}`}>
                             Audit trail
                           </Link>
                         </Table.Td>

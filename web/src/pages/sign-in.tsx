@@ -7,6 +7,7 @@ import { ApiFailure, localSignIn, takeReturnPath, type Issue } from '../api.js';
 import { cloudConfig, completeCloudSignIn, startCloudSignIn, type CloudConfig } from '../cloud-auth.js';
 import { fieldId } from '../components/error-summary.js';
 import { fieldErrors, fieldMessage } from '../form-issues.js';
+import { takeSignedOutReason } from '../idle.js';
 import { label } from '../labels.js';
 import { navigate } from '../router.js';
 import { signIn, type Session } from '../session.js';
@@ -22,6 +23,7 @@ export function SignInPage() {
   const [site, setSite] = useState('');
   const [issues, setIssues] = useState<Issue[]>([]);
   const [failure, setFailure] = useState<string | null>(null);
+  const [signedOutReason] = useState(takeSignedOutReason);
   const [busy, setBusy] = useState(false);
   const heading = useRef<HTMLHeadingElement>(null);
   const errors = fieldErrors(issues);
@@ -110,6 +112,11 @@ export function SignInPage() {
                 Local stack: choose who you are. In the cloud, sign-in is the Cognito hosted page.
               </Text>
             </div>
+            {signedOutReason ? (
+              <Alert color="blue" title="Signed out" data-testid="signed-out-reason">
+                {signedOutReason}
+              </Alert>
+            ) : null}
             {failure ? (
               <Alert color="red" role="alert" title="Could not sign in">
                 {failure}
@@ -136,7 +143,7 @@ export function SignInPage() {
             <NativeSelect
               id={fieldId('site')}
               label="Site"
-              description="Physicians see the decisions waiting at their site."
+              description="Physicians see the decisions of their site's team: Santa Clara or Roseville / Sacramento neuroradiology, Sacramento neurointerventional radiology, Redwood City neurosurgery."
               value={site}
               onChange={(e) => setSite(e.currentTarget.value)}
               data={[{ value: '', label: 'All sites' }, ...SITES.map((s) => ({ value: s, label: label(s) }))]}

@@ -1,33 +1,48 @@
-// "Waiting on me": the decisions a physician owes, at the physician's site (the token's
-// custom:site when it names a referral site), oldest due first.
-import { Alert, Badge, Button, Group, Paper, Table, Text } from '@mantine/core';
+// "Waiting on me": the decisions the signed-in user may record, by their role, team and site
+// (a neurosurgeon sees neurosurgical consults, a Santa Clara neuroradiologist the Santa Clara
+// cases, a coordinator the follow-up check-ins), overdue and urgent first.
+import { Badge, Button, Group, Paper, Table, Text } from '@mantine/core';
 import { useCallback, useEffect, useState } from 'react';
-import { NEURORADIOLOGY_SITES } from '../../../functions/domain/vocabulary.js';
 import { allPages } from '../api.js';
 import type { PatientListItem } from '../api-types.js';
+import { UrgencyBadge } from '../components/badges.js';
+import { EmptyState, LoadFailure, PageSkeleton } from '../components/loading.js';
 import { Page } from '../components/page.js';
 import { formatDateTime, label, relativeDays, VERSION_HINT, versionLabel } from '../labels.js';
 import { useLatestRequest } from '../latest.js';
 import { Link } from '../router.js';
 import type { Session } from '../session.js';
+import { byPriority, isWaitingOnMe, waitingOn, waitingOnText } from '../waiting-on.js';
+
+function whoIAm(session: Session): string {
+  if (session.role === 'coordinator') return 'the coordinators';
+  const team = session.team ? label(session.team) : 'program physicians';
+  return session.team === 'neuroradiology' && session.site ? `${team} at ${label(session.site)}` : team;
+}
 
 export function WaitingPage({ session }: { session: Session }) {
   const [items, setItems] = useState<PatientListItem[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const site = session.site && (NEURORADIOLOGY_SITES as readonly string[]).includes(session.site) ? session.site : undefined;
 
   const begin = useLatestRequest();
   const refresh = useCallback(async () => {
     const current = begin();
     try {
-      const all = await allPages<PatientListItem>('/patients', { status: 'active', site, limit: '200' });
+      const all = await allPages<PatientListItem>('/patients', { status: 'active', limit: '200' });
       if (!current()) return;
-      setItems(all.filter((p) => p.awaiting?.role === 'physician').sort((a, b) => (a.dueAt ?? '9999').localeCompare(b.dueAt ?? '9999')));
+      setItems(
+        all
+          .filter((p) => {
+            const w = waitingOn(p);
+            return w !== null && isWaitingOnMe(session, w);
+          })
+          .sort(byPriority),
+      );
       setError(null);
     } catch (err) {
       if (current()) setError(err instanceof Error ? err.message : String(err));
     }
-  }, [begin, site]);
+  }, [begin, session]);
 
   useEffect(() => {
     void refresh();
@@ -45,69 +60,68 @@ export function WaitingPage({ session }: { session: Session }) {
         </Button>
       }
     >
-      <Text size="sm" c="dark.4">
-        Pending decisions for physicians{site ? ` at ${label(site)}` : ' at every site'}
-        {session.site && !site ? ` (your site, ${label(session.site)}, receives patients from both referral sites)` : ''}. Open a case to see its recommendation and record the decision.
+      <Text size="sm" c="dark.6" data-testid="waiting-scope">
+        Decisions waiting on {whoIAm(session)}, overdue and urgent first. Open a case to see its recommendation and record the decision.
       </Text>
-      {error ? (
-        <Alert color="red" role="alert" title="The list could not be loaded">
-          {error}
-        </Alert>
-      ) : null}
-      <Paper withBorder radius="md" p="sm">
-        {items === null ? (
-          <Text c="dimmed">Loading…</Text>
-        ) : items.length === 0 ? (
-          <Text c="dimmed">Nothing is waiting on you.</Text>
-        ) : (
-          <Table.ScrollContainer minWidth={560}>
-            <Table striped highlightOnHover verticalSpacing="xs">
-              <Table.Caption>
-                {items.length} decision{items.length === 1 ? '' : 's'} waiting, {items.filter((i) => i.overdue).length} overdue
-              </Table.Caption>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th scope="col">Case</Table.Th>
-                  <Table.Th scope="col">Decision</Table.Th>
-                  <Table.Th scope="col">Due</Table.Th>
-                  <Table.Th scope="col">Site</Table.Th>
-                  <Table.Th scope="col">In stage since</Table.Th>
-                  <Table.Th scope="col" title={VERSION_HINT}>
-                    Pathway
-                  </Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {items.map((p) => (
-                  <Table.Tr key={p.patientId}>
+      {error ? <LoadFailure title="The list could not be loaded" message={error} onRetry={() => void refresh()} /> : null}
+      {items === null ? (
+        error ? null : <PageSkeleton rows={5} />
+      ) : items.length === 0 ? (
+        <EmptyState>Nothing is waiting on you right now.</EmptyState>
+      ) : (
+        <Paper withBorder radius="md" p="sm">
+          <Table striped highlightOnHover verticalSpacing="xs" fz="sm">
+            <Table.Caption>
+              {items.length} decision{items.length === 1 ? '' : 's'} waiting, {items.filter((i) => i.overdue).length} overdue
+            </Table.Caption>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th scope="col">Case</Table.Th>
+                <Table.Th scope="col">Decision</Table.Th>
+                <Table.Th scope="col">Waiting on</Table.Th>
+                <Table.Th scope="col">Due</Table.Th>
+                <Table.Th scope="col">In stage since</Table.Th>
+                <Table.Th scope="col" title={VERSION_HINT}>
+                  Pathway
+                </Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {items.map((p) => {
+                const w = waitingOn(p);
+                return (
+                  <Table.Tr key={p.patientId} data-case-ref={p.caseRef}>
                     <Table.Td>
-                      <Link to={`/patients/${p.patientId}`} fw={600}>
-                        {p.caseRef}
-                      </Link>
+                      <Group gap={6} wrap="wrap">
+                        <Link to={`/patients/${p.patientId}`} fw={600}>
+                          {p.caseRef}
+                        </Link>
+                        <UrgencyBadge urgency={p.urgency} />
+                      </Group>
                     </Table.Td>
                     <Table.Td>{label(p.awaiting?.stage ?? p.stage)}</Table.Td>
+                    <Table.Td>{w ? waitingOnText(w) : '—'}</Table.Td>
                     <Table.Td>
-                      <Group gap={6} wrap="nowrap">
+                      <Group gap={6} wrap="wrap">
                         <span>
                           {formatDateTime(p.dueAt)} ({relativeDays(p.dueAt)})
                         </span>
                         {p.overdue ? (
-                          <Badge color="red.8" variant="filled" size="sm">
+                          <Badge color="red.9" variant="filled" size="sm">
                             Overdue
                           </Badge>
                         ) : null}
                       </Group>
                     </Table.Td>
-                    <Table.Td>{label(p.site)}</Table.Td>
                     <Table.Td>{formatDateTime(p.stageEnteredAt)}</Table.Td>
                     <Table.Td>{versionLabel(p.pathwayVersion) ?? '—'}</Table.Td>
                   </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-        )}
-      </Paper>
+                );
+              })}
+            </Table.Tbody>
+          </Table>
+        </Paper>
+      )}
     </Page>
   );
 }

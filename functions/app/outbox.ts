@@ -1,0 +1,111 @@
+// Delivery of the announcements a change queued in its own transaction (the outbox). The emails
+// are sent first, then recorded (notification_sent, outbox entry removed) in one transaction,
+// together with the task token when the engine is attaching to the stage. A crash between the
+// send and the record sends that transition's emails again: the only duplicates the policy
+// allows. A failed send never blocks care: it is recorded
+// (notification_failed) and the entry stays queued for the sweep.
+import { emailsFor } from '../domain/notifications.js';
+import { deliverable, markDelivered, SYSTEM_ACTOR, type PatientRecord, type QueuedNotification } from '../domain/record.js';
+import { MailRejectedError } from '../shared/errors.js';
+import { logger } from '../shared/logger.js';
+import type { Deps } from '../shared/runtime.js';
+import type { AuditEventInput } from '../store/pathway-store.js';
+import { mutatePatient, type Change } from './mutate.js';
+
+/** What other consumers (e.g. the FHIR export) hear after each delivered transition. */
+export interface PathwayEvent {
+  readonly patientId: string;
+  readonly step: number;
+  readonly stage: string;
+  readonly status: string;
+  readonly at: string;
+}
+export type PathwayEventSink = (event: PathwayEvent) => Promise<void> | void;
+
+/** Sinks called after each transition's announcements are delivered; failures are logged, never thrown. */
+export const pathwayEventSinks: PathwayEventSink[] = [];
+
+export interface Delivery {
+  readonly sent: number;
+  readonly failed: number;
+  readonly saved: PatientRecord | undefined;
+}
+
+/**
+ * Send what the record's outbox holds (or nothing, for a patient on hold whose stage announcement
+ * waits for the resume), then save `also` (e.g. the task token) with the delivery record.
+ */
+export async function deliverOutbox(deps: Deps, patientId: string, also?: (p: PatientRecord) => PatientRecord | null): Promise<Delivery> {
+  const first = await deps.store.getPatient(patientId);
+  if (!first) return { sent: 0, failed: 0, saved: undefined };
+  const queued = deliverable(first);
+  const sentTemplates = new Map<number, string[]>();
+  const events: AuditEventInput[] = [];
+  const delivered: QueuedNotification[] = [];
+  let failed = 0;
+  const subject = { patientId: first.patientId, caseRef: first.caseRef, site: first.site, referringPhysicianEmail: first.referringPhysician.email };
+  outer: for (const q of queued) {
+    const already = first.notified.step === q.step ? new Set(first.notified.templates) : new Set<string>();
+    for (const email of emailsFor(deps.pathway, q.event, subject, deps.config)) {
+      if (already.has(email.template) || email.to.length === 0) continue;
+      try {
+        const messageId = await deps.mailer.send(email);
+        (sentTemplates.get(q.step) ?? sentTemplates.set(q.step, []).get(q.step))?.push(email.template);
+        events.push({
+          action: 'notification_sent',
+          patientId,
+          stage: 'stage' in q.event ? q.event.stage : first.stage,
+          actor: SYSTEM_ACTOR,
+          details: { template: email.template, audience: email.audience, recipients: email.to, messageId, step: q.step },
+        });
+      } catch (err) {
+        failed += 1;
+        events.push({ action: 'notification_failed', patientId, stage: first.stage, actor: SYSTEM_ACTOR, details: { template: email.template, error: (err as Error).name, step: q.step } });
+        if (err instanceof MailRejectedError) {
+          // Refused for good: retrying cannot help. The administrators hear of it; care goes on.
+          logger.warn('email refused; administrators alerted', { patientId, errorName: err.name });
+          await alertAdministrators(deps, first, events);
+          continue;
+        }
+        logger.warn('email not delivered; kept for the sweep', { patientId, errorName: (err as Error).name });
+        break outer;
+      }
+    }
+    delivered.push(q);
+  }
+  if (delivered.length === 0 && events.length === 0 && !also) return { sent: 0, failed, saved: first };
+  const { saved } = await mutatePatient(deps, patientId, (cur) => {
+    if (!cur) return { change: null, result: null };
+    const stillQueued = delivered.filter((d) => (cur.outbox ?? []).some((q) => q.step === d.step && q.queuedAt === d.queuedAt));
+    let next = markDelivered(cur, stillQueued, sentTemplates);
+    if (also) next = also(next) ?? next;
+    const change: Change = { next, events };
+    return { change, result: null };
+  });
+  if (saved) await tellSinks(delivered, saved);
+  return { sent: events.filter((e) => e.action === 'notification_sent').length, failed, saved };
+}
+
+async function alertAdministrators(deps: Deps, p: PatientRecord, events: AuditEventInput[]): Promise<void> {
+  const subject = { patientId: p.patientId, caseRef: p.caseRef, site: p.site, referringPhysicianEmail: p.referringPhysician.email };
+  for (const email of emailsFor(deps.pathway, { kind: 'failure', failure: 'notification', stage: p.stage }, subject, deps.config)) {
+    try {
+      const messageId = await deps.mailer.send(email);
+      events.push({ action: 'notification_sent', patientId: p.patientId, stage: p.stage, actor: SYSTEM_ACTOR, details: { template: email.template, audience: email.audience, recipients: email.to, messageId } });
+    } catch (err) {
+      events.push({ action: 'notification_failed', patientId: p.patientId, stage: p.stage, actor: SYSTEM_ACTOR, details: { template: email.template, error: (err as Error).name } });
+    }
+  }
+}
+
+async function tellSinks(delivered: readonly QueuedNotification[], p: PatientRecord): Promise<void> {
+  for (const q of delivered) {
+    for (const sink of pathwayEventSinks) {
+      try {
+        await sink({ patientId: p.patientId, step: q.step, stage: 'stage' in q.event ? q.event.stage : p.stage, status: p.status, at: q.queuedAt });
+      } catch (err) {
+        logger.warn('pathway event sink failed', { patientId: p.patientId, errorName: (err as Error).name });
+      }
+    }
+  }
+}
