@@ -114,6 +114,8 @@ export const INTAKE_FINDINGS = {
   priorSpinalProcedure: { code: 'prior-spinal-procedure', display: 'Prior spinal procedure', value: 'boolean' },
   hit6Baseline: { code: 'hit6-baseline', display: 'HIT-6 total score at referral', value: 'integer' },
   headacheDaysPerMonthBaseline: { code: 'headache-days-per-month-baseline', display: 'Headache days per month at referral', value: 'integer' },
+  connectiveTissueDisorder: { code: 'connective-tissue-disorder', display: 'Connective tissue disorder', value: 'boolean' },
+  trauma: { code: 'trauma-before-onset', display: 'Trauma before the headache began', value: 'boolean' },
 } as const;
 export type ReferralFinding = keyof typeof INTAKE_FINDINGS;
 

@@ -23,6 +23,8 @@ export interface PatientDetail {
   readonly referral: Pick<Referral, 'symptomOnset' | 'orthostaticPattern' | 'duralPunctureWithin30Days' | 'priorSpinalProcedure'> & {
     readonly hit6Baseline?: number;
     readonly headacheDaysPerMonthBaseline?: number;
+    readonly connectiveTissueDisorder?: boolean;
+    readonly trauma?: boolean;
     readonly notes?: string;
   };
   readonly stage: string;

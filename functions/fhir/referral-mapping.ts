@@ -275,6 +275,8 @@ export function serviceRequestOf(p: PatientDetail): ServiceRequest {
     finding('priorSpinalProcedure', { valueBoolean: p.referral.priorSpinalProcedure }),
     ...(p.referral.hit6Baseline === undefined ? [] : [finding('hit6Baseline', { valueInteger: p.referral.hit6Baseline })]),
     ...(p.referral.headacheDaysPerMonthBaseline === undefined ? [] : [finding('headacheDaysPerMonthBaseline', { valueInteger: p.referral.headacheDaysPerMonthBaseline })]),
+    ...(p.referral.connectiveTissueDisorder === undefined ? [] : [finding('connectiveTissueDisorder', { valueBoolean: p.referral.connectiveTissueDisorder })]),
+    ...(p.referral.trauma === undefined ? [] : [finding('trauma', { valueBoolean: p.referral.trauma })]),
   ];
   return {
     resourceType: 'ServiceRequest',

@@ -8,6 +8,7 @@ import {
   decisionSchemas,
   holdSchema,
   listPatientsQuerySchema,
+  redFlagSchema,
   referralSchema,
   resumeSchema,
   throughputQuerySchema,
@@ -15,6 +16,7 @@ import {
 } from '../domain/schemas.js';
 import { FHIR_ROUTES } from '../fhir/routes.js';
 import {
+  auditChainSchema,
   auditPageSchema,
   decisionAcceptedSchema,
   errorBodySchema,
@@ -22,6 +24,7 @@ import {
   patientActionAcceptedSchema,
   patientDetailSchema,
   patientPageSchema,
+  redFlagsRecordedSchema,
   referralAcceptedSchema,
   slaReportSchema,
   throughputReportSchema,
@@ -91,6 +94,14 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'get', path: '/audit', operationId: 'getAudit', summary: 'The audit trail, by patient or by time', roles: 'administrators',
     query: auditQuerySchema, responses: { 200: { description: 'One page of audit events.', schema: auditPageSchema } }, errors: [400, 401, 403, 503],
+  },
+  {
+    method: 'post', path: '/patients/{patientId}/red-flags', operationId: 'recordRedFlags', summary: 'Record urgent complications (red flags): the case turns urgent', roles: 'coordinators, physicians',
+    body: redFlagSchema, responses: { 201: { description: 'Recorded.', schema: redFlagsRecordedSchema }, 200: { description: 'The same report again: nothing new.', schema: redFlagsRecordedSchema } }, errors: [400, 401, 403, 404, 503],
+  },
+  {
+    method: 'get', path: '/audit/verify', operationId: 'verifyAudit', summary: "Verify a patient's audit hash chain", roles: 'administrators',
+    query: z.object({ patientId: z.string() }), responses: { 200: { description: 'The verdict.', schema: auditChainSchema } }, errors: [400, 401, 403, 503],
   },
   {
     method: 'get', path: '/health', operationId: 'getHealth', summary: 'Whether every part of the stack is ready (local stack)', roles: 'anyone', public: true,

@@ -147,4 +147,9 @@ export const auditEventSchema = z
   .meta({ id: 'AuditEvent' });
 export const auditPageSchema = z.looseObject({ items: z.array(auditEventSchema), nextToken: z.string().nullable() }).meta({ id: 'AuditPage' });
 
+export const redFlagsRecordedSchema = z
+  .looseObject({ patientId: z.string(), urgency: z.enum(['routine', 'urgent']), redFlags: z.array(z.unknown()), dueAt: instant.nullable(), notified: z.boolean() })
+  .meta({ id: 'RedFlagsRecorded' });
+export const auditChainSchema = z.looseObject({ patientId: z.string() }).describe("The verdict of the patient's audit hash chain.").meta({ id: 'AuditChain' });
+
 export const healthSchema = z.looseObject({ status: z.string() }).meta({ id: 'Health' });

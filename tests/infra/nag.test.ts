@@ -57,8 +57,8 @@ describe('cdk-nag', () => {
   it('the dead-letter-queue acknowledgement says how each function is invoked: synchronously, or by the schedule', () => {
     const dlq = acknowledgements().filter((a) => a.id.replace(/^annotation::/i, '') === 'HIPAA.Security-LambdaDLQ');
     const byFunction = new Map(dlq.map((a) => [a.path.split('/')[1] ?? '', a.reason]));
-    // The thirteen pathway functions, and CDK's deploy-time helper that uploads the dashboard.
-    expect(byFunction.size).toBe(14);
+    // The fourteen pathway functions, and CDK's deploy-time helper that uploads the dashboard.
+    expect(byFunction.size).toBe(15);
     for (const [fn, reason] of byFunction) {
       // The sweep is the one function invoked asynchronously (EventBridge); the rest answer their caller.
       if (fn === 'OverdueSweep') expect(reason, fn).toMatch(/asynchronously by the 15-minute EventBridge schedule/);

@@ -56,6 +56,8 @@ export function findings(): Observation[] {
     finding('prior', 'prior-spinal-procedure', { valueBoolean: false }),
     finding('hit6', 'hit6-baseline', { valueInteger: 68 }),
     finding('headache-days', 'headache-days-per-month-baseline', { valueInteger: 20 }),
+    finding('connective', 'connective-tissue-disorder', { valueBoolean: false }),
+    finding('trauma', 'trauma-before-onset', { valueBoolean: false }),
   ];
 }
 
