@@ -4,8 +4,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ArnFormat, CfnOutput, Duration, Fn, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { CorsHttpMethod, HttpApi, HttpMethod, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CorsHttpMethod, HttpApi, HttpMethod, HttpNoneAuthorizer, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { FHIR_ROUTES } from '../functions/fhir/routes.js';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -41,6 +42,7 @@ import { DEFAULT_CONFIG, pathwayConfigSchema, type PathwayConfig } from '../func
 import { TEAM_ROUTE_KEYS } from '../functions/api/team-routes.js'; // TEAM
 import { DashboardHosting } from './dashboard-hosting.js';
 import { DataStores } from './data-stores.js';
+import { PathwayEvents } from './pathway-events.js';
 import { nagResource } from './nag-finding.js';
 import { ManagedPolicyRole, PathwayFunction, PROJECT_ROOT } from './pathway-function.js';
 
@@ -80,6 +82,8 @@ export const API_ROUTES = [
     const [method, routePath] = key.split(' ') as [keyof typeof HttpMethod, string];
     return { method: HttpMethod[method], path: routePath, handler: 'team' as const };
   }),
+  ...FHIR_ROUTES.map((r) => ({ method: HttpMethod[r.method], path: r.path, handler: 'fhir' as const, ...('public' in r ? { public: true } : {}) })),
+  { method: HttpMethod.GET, path: '/openapi.json', handler: 'openapi', public: true },
 ] as const;
 
 /**
@@ -185,6 +189,7 @@ export class CarePathwayStack extends Stack {
     };
     // Not a task of the state machine: run on a schedule (below).
     const overdueSweep = fn('OverdueSweep', 'functions/workflow/overdue-sweep.ts', 1, Duration.minutes(5));
+    const deliverNotifications = fn('DeliverNotifications', 'functions/workflow/deliver-notifications.ts', 1, Duration.minutes(2));
     const api = {
       referrals: fn('Referrals', 'functions/api/referrals.ts', 10),
       decisions: fn('Decisions', 'functions/api/decisions.ts', 10),
@@ -193,12 +198,15 @@ export class CarePathwayStack extends Stack {
       queries: fn('Queries', 'functions/api/queries.ts', 20),
       admin: fn('Admin', 'functions/api/admin.ts', 5),
       team: fn('Team', 'functions/api/team.ts', 10), // TEAM: owners, bookings, notes, referrers' view
+      fhir: fn('Fhir', 'functions/api/fhir.ts', 10, Duration.seconds(15)),
+      openapi: fn('OpenApi', 'functions/api/openapi.ts', 2),
     };
-    this.functions = { ...workflow, ...api, overdueSweep };
+    this.functions = { ...workflow, ...api, overdueSweep, deliverNotifications };
 
     // ---------------------------------------------------------------- data access
     for (const f of [
       api.referrals,
+      api.fhir,
       api.decisions,
       api.patientActions,
       api.team, // TEAM
@@ -208,6 +216,7 @@ export class CarePathwayStack extends Stack {
       workflow.recordFailure,
       workflow.continuePathway,
       overdueSweep,
+      deliverNotifications,
     ]) {
       this.data.grantPathwayReadWrite(f.function);
     }
@@ -219,7 +228,7 @@ export class CarePathwayStack extends Stack {
       this.data.grantAuditAppend(f.function);
     }
     // TEAM: the team handler reads a patient's timeline (the referrer's view, requests for information).
-    for (const f of [api.queries, api.admin, api.team]) {
+    for (const f of [api.queries, api.admin, api.team, api.fhir]) {
       this.data.grantAuditRead(f.function);
     }
 
@@ -271,6 +280,7 @@ export class CarePathwayStack extends Stack {
     for (const f of Object.values(workflow)) f.function.grantInvoke(this.stateMachine);
     this.stateMachine.grantTaskResponse(api.decisions.function);
     this.stateMachine.grantTaskResponse(api.patientActions.function);
+    this.stateMachine.grantTaskResponse(api.fhir.function);
     const executionsArn = this.formatArn({
       service: 'states',
       resource: 'execution',
@@ -316,7 +326,7 @@ export class CarePathwayStack extends Stack {
     });
     // Intake starts executions through the live alias only (the qualifier; see above); so does the
     // sweep, for a referral whose intake died before starting its pathway.
-    for (const f of [api.referrals, overdueSweep]) {
+    for (const f of [api.referrals, api.fhir, overdueSweep]) {
       f.function.addToRolePolicy(
         new PolicyStatement({
           actions: ['states:StartExecution'],
@@ -327,7 +337,7 @@ export class CarePathwayStack extends Stack {
       f.function.addEnvironment('STATE_MACHINE_ARN', alias.attrArn);
     }
     // The version number new patients record (the last segment of the version ARN).
-    api.referrals.function.addEnvironment('PATHWAY_VERSION', Fn.select(7, Fn.split(':', version.attrArn)));
+    for (const f of [api.referrals, api.fhir]) f.function.addEnvironment('PATHWAY_VERSION', Fn.select(7, Fn.split(':', version.attrArn)));
     for (const f of [api.decisions, api.patientActions]) {
       f.function.addEnvironment('STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
     }
@@ -469,7 +479,15 @@ export class CarePathwayStack extends Stack {
       Object.entries(api).map(([name, f]) => [name, new HttpLambdaIntegration(`${name}Integration`, f.function)]),
     ) as Record<keyof typeof api, HttpLambdaIntegration>;
     for (const route of API_ROUTES) {
-      this.api.addRoutes({ path: route.path, methods: [route.method], integration: integrations[route.handler] });
+      // Public routes (the API description, the FHIR CapabilityStatement) are read before sign-in.
+      const isPublic = 'public' in route && route.public;
+      const added = this.api.addRoutes({ path: route.path, methods: [route.method], integration: integrations[route.handler], ...(isPublic ? { authorizer: new HttpNoneAuthorizer() } : {}) });
+      for (const r of isPublic ? added : []) {
+        Validations.of(r).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: 'Public by design: a static description of the API (OpenAPI, or the FHIR CapabilityStatement), read before sign-in; it carries no patient data and touches no table.',
+        });
+      }
     }
 
     // ---------------------------------------------------------------- alarms
@@ -530,7 +548,7 @@ export class CarePathwayStack extends Stack {
       );
     }
 
-    this.acknowledgeNagFindings(stateMachineRole, Object.values(workflow), overdueSweep, executionsArn, [
+    this.acknowledgeNagFindings(stateMachineRole, Object.values(workflow), [overdueSweep, deliverNotifications], executionsArn, [
       ['DescribeExecution', overdueSweep],
       ['DescribeExecution', workflow.continuePathway],
     ]);
@@ -544,6 +562,8 @@ export class CarePathwayStack extends Stack {
       region: this.region,
     });
 
+    const events = new PathwayEvents(this, 'PathwayEvents', { publishers: [workflow.enterStage, workflow.closePathway, workflow.recordFailure, api.patientActions, overdueSweep], deliveryWorker: deliverNotifications, fhirPublicBaseUrl: stage.url });
+    new CfnOutput(this, 'PathwayEventBusName', { value: events.bus.eventBusName });
     new CfnOutput(this, 'ApiUrl', { value: stage.url });
     new CfnOutput(this, 'DashboardUrl', { value: `${this.dashboard.url}/` });
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
@@ -559,7 +579,7 @@ export class CarePathwayStack extends Stack {
   private acknowledgeNagFindings(
     stateMachineRole: ManagedPolicyRole,
     workflowFunctions: PathwayFunction[],
-    scheduledFunction: PathwayFunction,
+    scheduledFunctions: readonly PathwayFunction[],
     executionsArn: string,
     executionGrantees: readonly (readonly [string, PathwayFunction])[],
   ): void {
@@ -568,7 +588,12 @@ export class CarePathwayStack extends Stack {
         {
           id: 'HIPAA.Security-LambdaDLQ',
           reason:
-            f === scheduledFunction
+            f === scheduledFunctions[1]
+              ? 'Invoked asynchronously by the 1-minute EventBridge schedule with an empty scheduled event: there is no ' +
+                'payload a dead-letter queue could keep or replay. Each run re-reads the due notifications from the pathway ' +
+                'table, where every attempt, its error and the next attempt time are recorded, so the next run retries ' +
+                'whatever a failed one missed, and a failure raises the function\'s Errors alarm.'
+              : f === scheduledFunctions[0]
               ? 'Invoked asynchronously by the 15-minute EventBridge schedule with an empty scheduled event: there is no ' +
                 'payload a dead-letter queue could keep or replay. Each run re-derives its work (overdue reminders, ' +
                 'escalations, undelivered decisions) from the pathway table through idempotent claims, so the next run ' +

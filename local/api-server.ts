@@ -14,6 +14,8 @@ export interface Route {
   /** API Gateway route path, e.g. /patients/{patientId}/decisions */
   readonly path: string;
   readonly handler: () => Promise<Handler>;
+  /** Answered without a bearer token, as an API Gateway route without an authorizer. */
+  readonly public?: boolean;
 }
 
 export interface ApiServerOptions {
@@ -191,10 +193,10 @@ export function startApiServer(opts: ApiServerOptions): Promise<Server> {
     }
     const auth = req.headers.authorization ?? '';
     const token = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(auth)?.[1];
-    if (!token) return error(res, 401, 'Unauthorized', 'A bearer token is required.');
-    let claims: Record<string, unknown>;
+    if (!token && !found.route.public) return error(res, 401, 'Unauthorized', 'A bearer token is required.');
+    let claims: Record<string, unknown> = {};
     try {
-      claims = await opts.verify(token);
+      if (token) claims = await opts.verify(token);
     } catch {
       return error(res, 401, 'Unauthorized', 'The bearer token is invalid or expired.');
     }

@@ -15,6 +15,10 @@ import { ensureTables, startDynamoLocal } from './dynamodb.js';
 import { checkWaitingCheckpoints, describeCheckpointReport } from './checkpoint-check.js';
 import { checkHealth, localDependencyChecks } from './health.js';
 import { startSes } from './ses.js';
+import { FHIR_ROUTES } from '../functions/fhir/routes.js';
+// The reconciliation at start delivers outboxes here, outside the handlers that register the sink.
+import '../functions/fhir/pathway-event-sink.js';
+import { apiReference } from './api-reference.js';
 import type { LocalSettings } from './settings.js';
 import { startLocalSfn, type LocalSfnOptions } from './sfn-service.js';
 
@@ -75,6 +79,8 @@ export const API_ROUTES: readonly Route[] = [
   { method: 'GET', path: '/metrics/sla', handler: lazy(() => import('../functions/api/admin.js')) },
   { method: 'GET', path: '/audit', handler: lazy(() => import('../functions/api/admin.js')) },
   { method: 'GET', path: '/audit/verify', handler: lazy(() => import('../functions/api/admin.js')) },
+  ...FHIR_ROUTES.map((r) => ({ ...r, handler: lazy(() => import('../functions/api/fhir.js')) })),
+  { method: 'GET', path: '/openapi.json', public: true, handler: lazy(() => import('../functions/api/openapi.js')) },
 ];
 
 /** TEAM: the team-work routes (functions/api/team.ts), served beside the contract's. */
@@ -151,7 +157,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const verify = await localVerifier(s.dataDir);
     // The dashboard and its local-only sign-in (in the cloud: static hosting and the Cognito
     // hosted UI; this endpoint is never deployed).
-    const fallback = dashboardFallback({ distDir: WEB_DIST_DIR, signIn: (req) => issueToken(s.dataDir, req) });
+    const dashboard = dashboardFallback({ distDir: WEB_DIST_DIR, signIn: (req) => issueToken(s.dataDir, req) });
+    const fallback: typeof dashboard = async (req, res) => (await apiReference(req, res)) || dashboard(req, res);
     const checks = localDependencyChecks(urls);
     const api: Server = await startApiServer({ host: s.host, port: s.apiPort, routes: [...API_ROUTES, ...TEAM_API_ROUTES], verify, isReady: () => ready, fallback, health: () => checkHealth(checks) });
     stops.push(() => new Promise<void>((r) => { api.closeAllConnections(); api.close(() => r()); }));
@@ -206,6 +213,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       clearInterval(timer);
       await sweeping;
     });
+
+    const { startSubscriptionWorker } = await import('./subscription-worker.js');
+    stops.push(startSubscriptionWorker(Number(process.env.SUBSCRIPTION_WORKER_MS ?? 500)));
 
     ready = true;
     return { urls, idle: () => sfn.idle(), stop: stopAll };

@@ -3,6 +3,8 @@ import { holdPatient, reopenPatient, resumePatient, withdrawPatient } from '../a
 import { notFound } from '../shared/errors.js';
 import { callerOf, httpHandler, jsonBody, pathParam } from '../shared/http.js';
 import { runtimeDeps } from '../shared/runtime.js';
+// The transitions this handler delivers also reach FHIR subscribers and the event bus.
+import '../fhir/pathway-event-sink.js';
 
 const ACTIONS = { hold: holdPatient, resume: resumePatient, withdraw: withdrawPatient, reopen: reopenPatient } as const;
 

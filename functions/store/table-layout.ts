@@ -9,6 +9,8 @@
 //   PK = METRIC#<YYYY-MM>      SK = YIELD | OUTCOMES      localisation yield, outcomes by procedure
 //   PK = CASEREF               SK = COUNTER               sequence behind human-readable case refs
 //   PK = CASEREF#<caseRef>     SK = CASEREF               the patient of a case reference (audit search)
+//   PK = SUBSCRIPTIONS         SK = SUBSCRIPTION#<id>     a FHIR rest-hook subscription (few: one partition)
+//   PK = SUBSCRIPTION#<id>     SK = DELIVERY#<patientId>#<step>   one notification and its attempts
 //   GSI1 (worklist): GSI1PK = STAGE#<stage>#STATUS#<status>, GSI1SK = <dueAt or "~">#<patientId>
 //     so a stage's worklist is one Query sorted by due date, and "overdue" is the same Query
 //     with GSI1SK < now. Projection: only the worklist columns.
@@ -62,6 +64,10 @@ export const keys = {
   auditSystem: () => 'SYSTEM',
   auditSort: (at: string, id: string) => `${at}#${id}`,
   auditMonth: (month: string) => `MONTH#${month}`,
+  subscription: (id: string) => ({ PK: 'SUBSCRIPTIONS', SK: `SUBSCRIPTION#${id}` }),
+  subscriptionPartition: () => 'SUBSCRIPTIONS',
+  delivery: (subscriptionId: string, patientId: string, step: number) => ({ PK: `SUBSCRIPTION#${subscriptionId}`, SK: `DELIVERY#${patientId}#${String(step).padStart(6, '0')}` }),
+  deliveryPartition: (subscriptionId: string) => `SUBSCRIPTION#${subscriptionId}`,
 } as const;
 
 /** TEAM: keys of the team's work (team-store.ts), appended so the pathway's keys above stay as they are. */

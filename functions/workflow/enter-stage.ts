@@ -3,6 +3,8 @@
 import * as z from 'zod';
 import { enterStage } from '../app/enter-stage.js';
 import { workflowHandler } from './handler.js';
+// The transitions this handler delivers also reach FHIR subscribers and the event bus.
+import '../fhir/pathway-event-sink.js';
 
 const schema = z.object({
   patientId: z.string().min(1),

@@ -4,6 +4,8 @@ import { sweepOverdue, type SweepResult } from '../app/sweep.js';
 import { sweepBookings } from '../app/team-bookings.js'; // TEAM wiring
 import { logger } from '../shared/logger.js';
 import { runtimeDeps } from '../shared/runtime.js';
+// The transitions this handler delivers also reach FHIR subscribers and the event bus.
+import '../fhir/pathway-event-sink.js';
 
 export const handler = async (): Promise<SweepResult> => {
   const deps = await runtimeDeps();

@@ -2,6 +2,8 @@
 import * as z from 'zod';
 import { recordFailure } from '../app/failures.js';
 import { workflowHandler } from './handler.js';
+// The transitions this handler delivers also reach FHIR subscribers and the event bus.
+import '../fhir/pathway-event-sink.js';
 
 const schema = z.object({
   patientId: z.string().min(1),

@@ -57,11 +57,12 @@ describe('cdk-nag', () => {
   it('the dead-letter-queue acknowledgement says how each function is invoked: synchronously, or by the schedule', () => {
     const dlq = acknowledgements().filter((a) => a.id.replace(/^annotation::/i, '') === 'HIPAA.Security-LambdaDLQ');
     const byFunction = new Map(dlq.map((a) => [a.path.split('/')[1] ?? '', a.reason]));
-    // The twelve pathway functions (eleven, and TEAM's Team), and CDK's deploy-time helper that uploads the dashboard.
-    expect(byFunction.size).toBe(13);
+    // The fifteen pathway functions (TEAM's Team and FHIR's three among them), and CDK's deploy-time helper that uploads the dashboard.
+    expect(byFunction.size).toBe(16);
     for (const [fn, reason] of byFunction) {
       // The sweep is the one function invoked asynchronously (EventBridge); the rest answer their caller.
       if (fn === 'OverdueSweep') expect(reason, fn).toMatch(/asynchronously by the 15-minute EventBridge schedule/);
+      else if (fn === 'DeliverNotifications') expect(reason, fn).toMatch(/asynchronously by the 1-minute EventBridge schedule/);
       else if (fn.startsWith(DEPLOY_HELPER)) expect(reason, fn).toMatch(/^Invoked by CloudFormation for one custom-resource event/);
       else expect(reason, fn).toMatch(/^Every invocation is synchronous/);
     }
@@ -85,6 +86,7 @@ describe('cdk-nag', () => {
       [/^AwsSolutions-IAM5\[Resource::<\w+Function\w+\.Arn>:\*\]$/], // versions/aliases of one workflow function
       [/^AwsSolutions-IAM5\[Resource::arn:.*:states:.*:execution:[\w-]+-care-pathway:\*\]$/], // per-patient executions
       [/^AwsSolutions-IAM4\[Policy::.*AWSBackupServiceRolePolicyForBackup\]$/], // AWS Backup service role
+      [/^AwsSolutions-APIG4$/, /^HttpApi\/GET--(openapi\.json|fhir--R4--metadata)$/], // the two public descriptions
       // The dashboard: the log bucket does not log into itself; static, rebuildable files are not replicated.
       [/^(AwsSolutions-S1|HIPAA\.Security-S3BucketLoggingEnabled)$/, /^Dashboard\/LogBucket$/],
       [/^HIPAA\.Security-S3BucketReplicationEnabled$/, /^Dashboard\/(LogBucket|SiteBucket)$/],

@@ -9,6 +9,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_TABLE, PATHWAY_TABLE } from '../../functions/store/table-layout.js';
 import { TEAM_ROUTE_KEYS } from '../../functions/api/team-routes.js'; // TEAM
+import { FHIR_ROUTES } from '../../functions/fhir/routes.js';
 import { CarePathwayStack, loadDefinition } from '../../lib/care-pathway-stack.js';
 import { DASHBOARD_PLACEHOLDER_PATH, DashboardHosting, dashboardAssetDirectory } from '../../lib/dashboard-hosting.js';
 
@@ -31,13 +32,18 @@ const CONTRACT_ROUTES = [
   'GET /audit',
   'GET /audit/verify',
   ...TEAM_ROUTE_KEYS, // TEAM
+  ...FHIR_ROUTES.map((r) => `${r.method} ${r.path}`),
+  'GET /openapi.json',
 ];
+// Read before sign-in: the API description and the FHIR CapabilityStatement.
+const PUBLIC_ROUTES = ['GET /openapi.json', 'GET /fhir/R4/metadata'];
 
 // Every Lambda function of the stack, by construct id: the four tasks of the state machine, the
-// seven API handlers, and the scheduled overdue sweep.
+// eight API handlers and the team handler, the scheduled overdue sweep and the scheduled FHIR
+// notification delivery.
 const WORKFLOW_FUNCTIONS = ['EnterStage', 'ClosePathway', 'RecordFailure', 'ContinuePathway'];
-const API_FUNCTIONS = ['Referrals', 'Decisions', 'PatientActions', 'RedFlags', 'Queries', 'Admin', 'Team']; // TEAM: Team
-const ALL_FUNCTIONS = [...WORKFLOW_FUNCTIONS, ...API_FUNCTIONS, 'OverdueSweep'];
+const API_FUNCTIONS = ['Referrals', 'Decisions', 'PatientActions', 'RedFlags', 'Queries', 'Admin', 'Fhir', 'OpenApi', 'Team']; // TEAM: Team
+const ALL_FUNCTIONS = [...WORKFLOW_FUNCTIONS, ...API_FUNCTIONS, 'OverdueSweep', 'DeliverNotifications'];
 
 let app: App;
 let template: Template;
@@ -303,7 +309,7 @@ describe('access to the audit trail', () => {
     for (const fn of ALL_FUNCTIONS) {
       const actions = actionsOn(statementsOf(fn), auditTableId());
       expect(actions, fn).toContain('dynamodb:PutItem');
-      expect(actions.includes('dynamodb:Query'), fn).toBe(fn === 'Queries' || fn === 'Admin' || fn === 'Team'); // TEAM: timelines
+      expect(actions.includes('dynamodb:Query'), fn).toBe(fn === 'Queries' || fn === 'Admin' || fn === 'Fhir' || fn === 'Team'); // TEAM: timelines
     }
   });
 
@@ -321,7 +327,7 @@ describe('access to the audit trail', () => {
 });
 
 describe('the functions', () => {
-  it('all twelve run on ARM64 with active tracing, source maps, and the pathway environment', () => {
+  it('all of them run on ARM64 with active tracing, source maps, and the pathway environment', () => {
     const functions = pathwayFunctions();
     expect(functions).toHaveLength(ALL_FUNCTIONS.length);
     // The only other function is CDK's deploy-time helper that uploads the dashboard.
@@ -357,9 +363,9 @@ describe('the functions', () => {
     const aliasId = logicalIdOf('CarePathwayLive', 'AWS::StepFunctions::StateMachineAlias');
     for (const [id, fn] of ofType('AWS::Lambda::Function')) {
       const knows = 'STATE_MACHINE_ARN' in (fn.Properties.Environment as { Variables: object }).Variables;
-      expect(knows, id).toBe(/^(Referrals|Decisions|PatientActions|OverdueSweep)Function/.test(id));
+      expect(knows, id).toBe(/^(Referrals|Fhir|Decisions|PatientActions|OverdueSweep)Function/.test(id));
     }
-    for (const fn of ['Referrals', 'OverdueSweep']) expect(environmentOf(fn).STATE_MACHINE_ARN, fn).toEqual({ 'Fn::GetAtt': [aliasId, 'Arn'] });
+    for (const fn of ['Referrals', 'Fhir', 'OverdueSweep']) expect(environmentOf(fn).STATE_MACHINE_ARN, fn).toEqual({ 'Fn::GetAtt': [aliasId, 'Arn'] });
     for (const fn of ['Decisions', 'PatientActions']) {
       expect(environmentOf(fn).STATE_MACHINE_ARN, fn).toEqual({ Ref: stateMachineId });
     }
@@ -372,7 +378,7 @@ describe('the functions', () => {
     });
     for (const [id, fn] of ofType('AWS::Lambda::Function')) {
       const has = 'PATHWAY_VERSION' in (fn.Properties.Environment as { Variables: object }).Variables;
-      expect(has, id).toBe(id.startsWith('ReferralsFunction'));
+      expect(has, id).toBe(id.startsWith('ReferralsFunction') || id.startsWith('FhirFunction'));
     }
   });
 
@@ -398,10 +404,27 @@ describe('the functions', () => {
   });
 });
 
+describe('pathway events and FHIR subscription deliveries', () => {
+  it('publishes transitions to an EventBridge bus from the functions that deliver outboxes only', () => {
+    const busId = logicalIdOf('PathwayEventsBus', 'AWS::Events::EventBus');
+    const publishers = ALL_FUNCTIONS.filter((fn) => statementsOf(fn).some((s) => asArray(s.Action).includes('events:PutEvents')));
+    expect(publishers).toEqual(['EnterStage', 'ClosePathway', 'RecordFailure', 'PatientActions', 'OverdueSweep']);
+    for (const fn of publishers) expect(environmentOf(fn).PATHWAY_EVENT_BUS_NAME, fn).toEqual({ Ref: busId });
+  });
+
+  it('runs the delivery worker every minute on an EventBridge schedule', () => {
+    const workerId = logicalIdOf('DeliverNotificationsFunction', 'AWS::Lambda::Function');
+    const rules = ofType('AWS::Events::Rule').filter(([id]) => id.startsWith('PathwayEvents'));
+    expect(rules).toHaveLength(1);
+    expect(rules[0]?.[1].Properties).toMatchObject({ ScheduleExpression: 'rate(1 minute)', Targets: [{ Arn: { 'Fn::GetAtt': [workerId, 'Arn'] } }] });
+  });
+});
+
 describe('the overdue sweep', () => {
   it('runs every 15 minutes on an EventBridge schedule that targets the sweep function', () => {
     const sweepId = logicalIdOf('OverdueSweepFunction', 'AWS::Lambda::Function');
-    const rules = ofType('AWS::Events::Rule');
+    // The other schedule is the FHIR subscription delivery worker's (fhir-events tests below).
+    const rules = ofType('AWS::Events::Rule').filter(([id]) => !id.startsWith('PathwayEvents'));
     expect(rules).toHaveLength(1);
     expect(rules[0]?.[1].Properties).toMatchObject({
       ScheduleExpression: 'rate(15 minutes)',
@@ -438,7 +461,8 @@ describe('the HTTP API', () => {
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
     expect(routes.map((r) => r.RouteKey).sort()).toEqual([...CONTRACT_ROUTES].sort());
     for (const route of routes) {
-      expect(route, String(route.RouteKey)).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
+      if (PUBLIC_ROUTES.includes(String(route.RouteKey))) expect(route.AuthorizationType ?? 'NONE', String(route.RouteKey)).toBe('NONE');
+      else expect(route, String(route.RouteKey)).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
     }
   });
 
