@@ -156,6 +156,15 @@ export class PathwayStore {
     return stamped;
   }
 
+  /**
+   * The audit puts of a transaction another store module writes (team work): stamped and chained
+   * like the pathway's own, so every audit event of a patient is on one hash chain.
+   */
+  async auditPuts(events: readonly AuditEventInput[]): Promise<{ Put: ReturnType<PathwayStore['auditPut']> }[]> {
+    const stamped = await this.chained(events.map((e) => this.stamp(e)));
+    return stamped.map((e) => ({ Put: this.auditPut(e) }));
+  }
+
   /** Append audit events that change nothing else (e.g. record_viewed). */
   async appendAudit(events: readonly AuditEventInput[]): Promise<AuditEvent[]> {
     const stamped = await this.chained(events.map((e) => this.stamp(e)));

@@ -21,7 +21,7 @@ import type { AuditAction, FollowUpVisit, Role, Status } from '../domain/vocabul
 import type { Clock, Ids } from '../shared/clock.js';
 import { monthOf } from '../shared/clock.js';
 import { ConcurrentUpdateError } from '../shared/errors.js';
-import type { AuditActor, StoreTables } from './pathway-store.js';
+import { PathwayStore, type AuditActor, type AuditEventInput, type StoreTables } from './pathway-store.js';
 import { keys, teamKeys } from './table-layout.js';
 
 type Item = Record<string, unknown>;
@@ -136,6 +136,8 @@ const strip = (item: Item): Item => {
 
 export class TeamStore {
   private readonly doc: DynamoDBDocumentClient;
+  /** Audit events are the pathway store's: one layout, one hash chain per patient. */
+  private readonly audit: PathwayStore;
 
   constructor(
     client: DynamoDBClient,
@@ -144,6 +146,7 @@ export class TeamStore {
     private readonly ids: Ids,
   ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.audit = new PathwayStore(client, tables, clock, ids);
   }
 
   // ------------------------------------------------------------ reads
@@ -386,7 +389,7 @@ export class TeamStore {
   }
 
   async appendAudit(events: readonly TeamAuditEventInput[]): Promise<void> {
-    for (const e of events) await this.doc.send(new PutCommand(this.auditPut(e)));
+    await this.audit.appendAudit(asAuditEvents(events));
   }
 
   newId(): string {
@@ -409,7 +412,7 @@ export class TeamStore {
   }
 
   private async transact(items: TransactItem[], events: readonly TeamAuditEventInput[]): Promise<void> {
-    const all = [...items, ...events.map((e) => ({ Put: this.auditPut(e) }))];
+    const all: TransactItem[] = [...items, ...(await this.audit.auditPuts(asAuditEvents(events)))];
     try {
       await this.doc.send(new TransactWriteCommand({ TransactItems: all }));
     } catch (err) {
@@ -421,19 +424,6 @@ export class TeamStore {
       }
       throw err;
     }
-  }
-
-  /** Same shape as the pathway's audit events (PathwayStore), so the timeline and trail show them. */
-  private auditPut(e: TeamAuditEventInput) {
-    const at = this.clock.now().toISOString();
-    const eventId = this.ids.next();
-    const pk = e.patientId ? keys.auditPatient(e.patientId) : keys.auditSystem();
-    const sk = keys.auditSort(at, eventId);
-    return {
-      TableName: this.tables.audit,
-      Item: { PK: pk, SK: sk, GSI1PK: keys.auditMonth(monthOf(at)), GSI1SK: sk, ...e, details: e.details ?? {}, eventId, at },
-      ConditionExpression: 'attribute_not_exists(PK)',
-    };
   }
 
   private async queryPrefix<T>(patientId: string, prefix: string): Promise<T[]> {
@@ -476,3 +466,6 @@ export class TeamStore {
     return out;
   }
 }
+
+/** Team actions are audit actions of their own list (team-work.ts); the trail stores any action name. */
+const asAuditEvents = (events: readonly TeamAuditEventInput[]) => events as readonly AuditEventInput[];

@@ -150,6 +150,12 @@ describe("a coordinator's morning", () => {
     expect(stack.logs()).not.toContain('slots');
     const timeline = (await call(await casey(), 'GET', `/patients/${a.patientId}`)).body.timeline as { action: string }[];
     expect(timeline.map((e) => e.action)).toContain('note_added');
+    // Team events are links of the patient's one audit hash chain, like the pathway's own.
+    const chain = await call(await admin(), 'GET', `/audit/verify?patientId=${a.patientId}`);
+    expect(chain.status, chain.text).toBe(200);
+    expect(chain.body.intact).toBe(true);
+    const noteEvents = (chain.body.events as { action: string; verdict: string }[]).filter((e) => e.action.startsWith('note_'));
+    expect(noteEvents.map((e) => e.verdict)).toEqual(['ok', 'ok']);
   });
 
   it('refuses to change a note once its edit window has passed (409); the note stays as written', async () => {
