@@ -1,6 +1,8 @@
 // Who a case waits on, from the pathway definition: the team and its site (neuroradiology at the
 // patient's referral site, neurointerventional radiology, neurosurgery, the coordinators, the
 // referring doctor), and whether the signed-in user is among those who may decide it.
+import { DEFAULT_CONFIG } from '../../functions/domain/config.js';
+import { awaitingFor, CARE_PATHWAY } from '../../functions/domain/pathway.js';
 import type { DecisionStage, Role } from '../../functions/domain/vocabulary.js';
 import type { Awaiting, AwaitingTeam, PatientListItem, TimelineEvent } from './api-types.js';
 import { label } from './labels.js';
@@ -19,33 +21,22 @@ export interface WaitingOn {
   readonly site: string | null;
 }
 
-// until awaiting.team arrives: the acting team of each stage, and where the treating teams sit.
-const TEAM_OF_STAGE: Record<DecisionStage, AwaitingTeam> = {
-  TRIAGE: 'neuroradiology',
-  IMAGING_SELECTION: 'neuroradiology',
-  MYELOGRAPHY: 'neuroradiology',
-  TREATMENT_PLANNING: 'neuroradiology',
-  TARGETED_PATCH: 'neurointerventional',
-  NEUROSURGICAL_ESCALATION: 'neurosurgery',
-  FOLLOW_UP: 'coordinators',
-};
-// until awaiting.team arrives
-const SITE_OF_TEAM: Partial<Record<AwaitingTeam, string>> = { neurointerventional: 'sacramento', neurosurgery: 'redwood-city' };
-
 const PHYSICIAN_TEAMS: readonly AwaitingTeam[] = ['neuroradiology', 'neurointerventional', 'neurosurgery'];
 
 /**
- * The team a case waits on: the API's `awaiting.team` and `site` when it sends them, else derived
- * from the stage. `lastTriageOutcome` (from the timeline) tells a triage waiting on the referring
- * doctor's information apart, which the list cannot know without the API's field.
+ * The team a case waits on: the API's `awaiting.team` and `site`. A record written before
+ * `awaiting` named its team gets them from the pathway definition, as the API would;
+ * `lastTriageOutcome` (from the timeline) tells a triage waiting on the referring doctor apart.
  */
 export function waitingOn(item: { readonly awaiting: Awaiting | null; readonly site: string; readonly status: string }, lastTriageOutcome?: string): WaitingOn | null {
   const a = item.awaiting;
   if (!a || (item.status !== 'active' && item.status !== 'on_hold')) return null;
-  const derived: AwaitingTeam = a.stage === 'TRIAGE' && lastTriageOutcome === 'request_info' ? 'referrer' : TEAM_OF_STAGE[a.stage];
-  const team = a.team ?? derived;
-  const site = a.site !== undefined ? a.site : team === 'neuroradiology' ? item.site : (SITE_OF_TEAM[team] ?? null);
-  return { stage: a.stage, role: a.role, team, site };
+  if (a.team && a.site !== undefined) return { stage: a.stage, role: a.role, team: a.team, site: a.site };
+  const cause = a.stage === 'TRIAGE' && lastTriageOutcome ? { stage: a.stage, outcome: lastTriageOutcome } : null;
+  const derived = awaitingFor(CARE_PATHWAY, DEFAULT_CONFIG, a.stage, item.site, cause);
+  // No stage waits on the administrators; the definition's team list is wider than the board's.
+  const team = a.team ?? (derived.team === 'administrators' ? 'coordinators' : derived.team);
+  return { stage: a.stage, role: a.role, team, site: a.site !== undefined ? a.site : derived.site };
 }
 
 const TEAM_LABEL: Record<AwaitingTeam, string> = {
