@@ -6,7 +6,7 @@ import { ArnFormat, CfnOutput, Duration, Fn, RemovalPolicy, Stack, Validations, 
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { CorsHttpMethod, HttpApi, HttpMethod, HttpNoneAuthorizer, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
-import { FHIR_ROUTES } from '../functions/fhir/routes.js';
+import { ALL_ROUTES, API_HANDLERS, type ApiHandler } from '../functions/api/routes.js';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -39,7 +39,6 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { DEFAULT_CONFIG, pathwayConfigSchema, type PathwayConfig } from '../functions/domain/config.js';
-import { TEAM_ROUTE_KEYS } from '../functions/api/team-routes.js'; // TEAM
 import { DashboardHosting } from './dashboard-hosting.js';
 import { DataStores } from './data-stores.js';
 import { PathwayEvents } from './pathway-events.js';
@@ -62,29 +61,8 @@ export interface CarePathwayStackProps extends StackProps {
 /** The state machine alias new referrals start through; it routes to the newest published version. */
 export const LIVE_ALIAS = 'live';
 
-/** The authenticated endpoints of the contract, each with the handler that serves it (GET /health is local only). */
-export const API_ROUTES = [
-  { method: HttpMethod.POST, path: '/referrals', handler: 'referrals' },
-  { method: HttpMethod.GET, path: '/patients', handler: 'queries' },
-  { method: HttpMethod.GET, path: '/patients/{patientId}', handler: 'queries' },
-  { method: HttpMethod.POST, path: '/patients/{patientId}/decisions', handler: 'decisions' },
-  { method: HttpMethod.POST, path: '/patients/{patientId}/hold', handler: 'patientActions' },
-  { method: HttpMethod.POST, path: '/patients/{patientId}/resume', handler: 'patientActions' },
-  { method: HttpMethod.POST, path: '/patients/{patientId}/withdraw', handler: 'patientActions' },
-  { method: HttpMethod.POST, path: '/patients/{patientId}/reopen', handler: 'patientActions' },
-  { method: HttpMethod.POST, path: '/patients/{patientId}/red-flags', handler: 'redFlags' },
-  { method: HttpMethod.GET, path: '/metrics/throughput', handler: 'admin' },
-  { method: HttpMethod.GET, path: '/metrics/sla', handler: 'admin' },
-  { method: HttpMethod.GET, path: '/audit', handler: 'admin' },
-  { method: HttpMethod.GET, path: '/audit/verify', handler: 'admin' },
-  // TEAM: the team-work routes, all served by functions/api/team.ts.
-  ...TEAM_ROUTE_KEYS.map((key) => {
-    const [method, routePath] = key.split(' ') as [keyof typeof HttpMethod, string];
-    return { method: HttpMethod[method], path: routePath, handler: 'team' as const };
-  }),
-  ...FHIR_ROUTES.map((r) => ({ method: HttpMethod[r.method], path: r.path, handler: 'fhir' as const, ...('public' in r ? { public: true } : {}) })),
-  { method: HttpMethod.GET, path: '/openapi.json', handler: 'openapi', public: true },
-] as const;
+/** Every route of the product with the function that serves it (functions/api/routes.ts; GET /health is local only). */
+export const API_ROUTES = ALL_ROUTES.map((r) => ({ method: HttpMethod[r.method], path: r.path, handler: r.handler, ...(r.public ? { public: true as const } : {}) }));
 
 /**
  * Reads the ASL and checks that every `${Placeholder}` in it has a substitution, so a renamed
@@ -191,16 +169,16 @@ export class CarePathwayStack extends Stack {
     const overdueSweep = fn('OverdueSweep', 'functions/workflow/overdue-sweep.ts', 1, Duration.minutes(5));
     const deliverNotifications = fn('DeliverNotifications', 'functions/workflow/deliver-notifications.ts', 1, Duration.minutes(2));
     const api = {
-      referrals: fn('Referrals', 'functions/api/referrals.ts', 10),
-      decisions: fn('Decisions', 'functions/api/decisions.ts', 10),
-      patientActions: fn('PatientActions', 'functions/api/patient-actions.ts', 10),
-      redFlags: fn('RedFlags', 'functions/api/red-flags.ts', 5),
-      queries: fn('Queries', 'functions/api/queries.ts', 20),
-      admin: fn('Admin', 'functions/api/admin.ts', 5),
-      team: fn('Team', 'functions/api/team.ts', 10), // TEAM: owners, bookings, notes, referrers' view
-      fhir: fn('Fhir', 'functions/api/fhir.ts', 10, Duration.seconds(15)),
-      openapi: fn('OpenApi', 'functions/api/openapi.ts', 2),
-    };
+      referrals: fn('Referrals', API_HANDLERS.referrals, 10),
+      decisions: fn('Decisions', API_HANDLERS.decisions, 10),
+      patientActions: fn('PatientActions', API_HANDLERS.patientActions, 10),
+      redFlags: fn('RedFlags', API_HANDLERS.redFlags, 5),
+      queries: fn('Queries', API_HANDLERS.queries, 20),
+      admin: fn('Admin', API_HANDLERS.admin, 5),
+      team: fn('Team', API_HANDLERS.team, 10), // TEAM: owners, bookings, notes, referrers' view
+      fhir: fn('Fhir', API_HANDLERS.fhir, 10, Duration.seconds(15)),
+      openapi: fn('OpenApi', API_HANDLERS.openapi, 2),
+    } satisfies Record<ApiHandler, PathwayFunction>;
     this.functions = { ...workflow, ...api, overdueSweep, deliverNotifications };
 
     // ---------------------------------------------------------------- data access

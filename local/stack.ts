@@ -8,14 +8,13 @@ import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dashboardFallback, WEB_DIST_DIR } from '../web/server/dashboard.js';
-import { TEAM_ROUTE_KEYS } from '../functions/api/team-routes.js'; // TEAM
+import { CONTRACT_ROUTES, INTEGRATION_ROUTES, TEAM_ROUTES, type ApiHandler, type ApiRoute } from '../functions/api/routes.js';
 import { issueToken, localVerifier } from './auth.js';
 import { startApiServer, type Route } from './api-server.js';
 import { ensureTables, startDynamoLocal } from './dynamodb.js';
 import { checkWaitingCheckpoints, describeCheckpointReport } from './checkpoint-check.js';
 import { checkHealth, localDependencyChecks } from './health.js';
 import { startSes } from './ses.js';
-import { FHIR_ROUTES } from '../functions/fhir/routes.js';
 // The reconciliation at start delivers outboxes here, outside the handlers that register the sink.
 import '../functions/fhir/pathway-event-sink.js';
 import { apiReference } from './api-reference.js';
@@ -65,29 +64,23 @@ export function publishVersions(dir: string, asl: string): { n: number; definiti
 }
 
 const lazy = (load: () => Promise<{ handler: unknown }>) => async () => (await load()).handler as never;
-export const API_ROUTES: readonly Route[] = [
-  { method: 'POST', path: '/referrals', handler: lazy(() => import('../functions/api/referrals.js')) },
-  { method: 'GET', path: '/patients', handler: lazy(() => import('../functions/api/queries.js')) },
-  { method: 'GET', path: '/patients/{patientId}', handler: lazy(() => import('../functions/api/queries.js')) },
-  { method: 'POST', path: '/patients/{patientId}/decisions', handler: lazy(() => import('../functions/api/decisions.js')) },
-  { method: 'POST', path: '/patients/{patientId}/hold', handler: lazy(() => import('../functions/api/patient-actions.js')) },
-  { method: 'POST', path: '/patients/{patientId}/resume', handler: lazy(() => import('../functions/api/patient-actions.js')) },
-  { method: 'POST', path: '/patients/{patientId}/withdraw', handler: lazy(() => import('../functions/api/patient-actions.js')) },
-  { method: 'POST', path: '/patients/{patientId}/reopen', handler: lazy(() => import('../functions/api/patient-actions.js')) },
-  { method: 'POST', path: '/patients/{patientId}/red-flags', handler: lazy(() => import('../functions/api/red-flags.js')) },
-  { method: 'GET', path: '/metrics/throughput', handler: lazy(() => import('../functions/api/admin.js')) },
-  { method: 'GET', path: '/metrics/sla', handler: lazy(() => import('../functions/api/admin.js')) },
-  { method: 'GET', path: '/audit', handler: lazy(() => import('../functions/api/admin.js')) },
-  { method: 'GET', path: '/audit/verify', handler: lazy(() => import('../functions/api/admin.js')) },
-  ...FHIR_ROUTES.map((r) => ({ ...r, handler: lazy(() => import('../functions/api/fhir.js')) })),
-  { method: 'GET', path: '/openapi.json', public: true, handler: lazy(() => import('../functions/api/openapi.js')) },
-];
-
+/** The same handler modules the CDK app deploys (functions/api/routes.ts), loaded on first use. */
+const HANDLERS: Record<ApiHandler, Route['handler']> = {
+  referrals: lazy(() => import('../functions/api/referrals.js')),
+  queries: lazy(() => import('../functions/api/queries.js')),
+  decisions: lazy(() => import('../functions/api/decisions.js')),
+  patientActions: lazy(() => import('../functions/api/patient-actions.js')),
+  redFlags: lazy(() => import('../functions/api/red-flags.js')),
+  admin: lazy(() => import('../functions/api/admin.js')),
+  team: lazy(() => import('../functions/api/team.js')),
+  fhir: lazy(() => import('../functions/api/fhir.js')),
+  openapi: lazy(() => import('../functions/api/openapi.js')),
+};
+const served = (routes: readonly ApiRoute[]): Route[] => routes.map((r) => ({ method: r.method, path: r.path, handler: HANDLERS[r.handler], ...(r.public ? { public: true } : {}) }));
+/** The contract's routes, FHIR and the OpenAPI document. */
+export const API_ROUTES: readonly Route[] = served([...CONTRACT_ROUTES, ...INTEGRATION_ROUTES]);
 /** TEAM: the team-work routes (functions/api/team.ts), served beside the contract's. */
-export const TEAM_API_ROUTES: readonly Route[] = TEAM_ROUTE_KEYS.map((key) => {
-  const [method, path] = key.split(' ') as [Route['method'], string];
-  return { method, path, handler: lazy(() => import('../functions/api/team.js')) };
-});
+export const TEAM_API_ROUTES: readonly Route[] = served(TEAM_ROUTES);
 
 /** The ASL with each ${Placeholder} replaced by a local Lambda ARN, as CDK substitutes real ones. */
 export function localDefinition(asl: string): string {
