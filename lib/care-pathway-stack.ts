@@ -175,7 +175,7 @@ export class CarePathwayStack extends Stack {
       redFlags: fn('RedFlags', API_HANDLERS.redFlags, 5),
       queries: fn('Queries', API_HANDLERS.queries, 20),
       admin: fn('Admin', API_HANDLERS.admin, 5),
-      team: fn('Team', API_HANDLERS.team, 10), // TEAM: owners, bookings, notes, referrers' view
+      team: fn('Team', API_HANDLERS.team, 10), // owners, bookings, notes, referrers' view
       fhir: fn('Fhir', API_HANDLERS.fhir, 10, Duration.seconds(15)),
       openapi: fn('OpenApi', API_HANDLERS.openapi, 2),
     } satisfies Record<ApiHandler, PathwayFunction>;
@@ -187,7 +187,7 @@ export class CarePathwayStack extends Stack {
       api.fhir,
       api.decisions,
       api.patientActions,
-      api.team, // TEAM
+      api.team,
       workflow.enterStage,
       workflow.closePathway,
       api.redFlags,
@@ -205,7 +205,7 @@ export class CarePathwayStack extends Stack {
     for (const f of Object.values(this.functions)) {
       this.data.grantAuditAppend(f.function);
     }
-    // TEAM: the team handler reads a patient's timeline (the referrer's view, requests for information).
+    // the team handler reads a patient's timeline (the referrer's view, requests for information).
     for (const f of [api.queries, api.admin, api.team, api.fhir]) {
       this.data.grantAuditRead(f.function);
     }
@@ -336,7 +336,7 @@ export class CarePathwayStack extends Stack {
       // The neuroradiology site a user works at; set by administrators only (see writeAttributes).
       customAttributes: {
         site: new StringAttribute({ minLen: 1, maxLen: 64, mutable: true }),
-        team: new StringAttribute({ minLen: 1, maxLen: 64, mutable: true }), // TEAM: a physician's specialty team
+        team: new StringAttribute({ minLen: 1, maxLen: 64, mutable: true }), // a physician's specialty team
       },
       mfa: Mfa.REQUIRED,
       mfaSecondFactor: { otp: true, sms: false },
@@ -358,11 +358,11 @@ export class CarePathwayStack extends Stack {
       ['Coordinators', 'coordinators'],
       ['Physicians', 'physicians'],
       ['Administrators', 'administrators'],
-      ['Referrers', 'referrers'], // TEAM: referring doctors
+      ['Referrers', 'referrers'], // referring doctors
     ] as const) {
       this.userPool.addGroup(groupId, { groupName });
     }
-    // TEAM: the clinician directory of the team handler is the pool's groups and attributes.
+    // the clinician directory of the team handler is the pool's groups and attributes.
     api.team.function.addEnvironment('TEAM_DIRECTORY_USER_POOL_ID', this.userPool.userPoolId);
     Grant.addToPrincipal({ grantee: api.team.function, actions: ['cognito-idp:ListUsersInGroup'], resourceArns: [this.userPool.userPoolArn] });
     // The hosted UI, where the dashboard sends users to sign in (authorization code with PKCE).
@@ -421,7 +421,7 @@ export class CarePathwayStack extends Stack {
       defaultAuthorizer: authorizer,
       corsPreflight: {
         allowOrigins: [config.appBaseUrl.replace(/\/$/, ''), this.dashboard.url],
-        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.DELETE], // TEAM: PUT, DELETE
+        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.DELETE], // PUT, DELETE
         allowHeaders: ['authorization', 'content-type'],
         maxAge: Duration.hours(1),
       },

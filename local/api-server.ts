@@ -10,7 +10,7 @@ import type { HealthReport } from './health.js';
 type Handler = (event: HttpEvent) => Promise<APIGatewayProxyStructuredResultV2>;
 
 export interface Route {
-  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE'; // TEAM: PUT and DELETE for notes, bookings, filters
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE'; // PUT and DELETE for notes, bookings, filters
   /** API Gateway route path, e.g. /patients/{patientId}/decisions */
   readonly path: string;
   readonly handler: () => Promise<Handler>;

@@ -18,7 +18,7 @@ const token = await issueToken(localSettings().dataDir, {
   role,
   ...(values.email ? { email: values.email } : {}),
   ...(values.site ? { site: values.site } : {}),
-  ...(values.team ? { team: values.team } : {}), // TEAM
+  ...(values.team ? { team: values.team } : {}),
   ...(values.sub ? { sub: values.sub } : {}),
   ...(values['expires-in'] ? { expiresIn: values['expires-in'] } : {}),
 });

@@ -14,7 +14,7 @@ import type { PatientRecord } from '../domain/record.js';
 import { actorOf } from './actor.js';
 import { executionInput } from './continuation.js';
 import { mutatePatient } from './mutate.js';
-import { assertReferrerRefersAsSelf, recordReferrerLink } from './team-referrer.js'; // TEAM wiring
+import { assertReferrerRefersAsSelf, recordReferrerLink } from './team-referrer.js';
 
 export function referralHash(referral: Referral): string {
   return createHash('sha256').update(canonicalJson(referral)).digest('hex');
@@ -36,9 +36,9 @@ export function executionArnFor(stateMachineArn: string, name: string): string {
 }
 
 export async function submitReferral(deps: Deps, caller: Caller, body: unknown): Promise<HttpResult> {
-  const role = requireRole(caller, ['coordinator', 'physician', 'referrer'], 'create referrals'); // TEAM: referrers refer
+  const role = requireRole(caller, ['coordinator', 'physician', 'referrer'], 'create referrals'); // referrers refer
   const referral = parse(referralSchema, body, 'referral');
-  assertReferrerRefersAsSelf(caller, role, referral); // TEAM wiring
+  assertReferrerRefersAsSelf(caller, role, referral);
   const hash = referralHash(referral);
 
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -110,7 +110,7 @@ export async function submitReferral(deps: Deps, caller: Caller, body: unknown):
       throw err;
     }
     await startExecution(deps, record);
-    await recordReferrerLink(deps, record, caller); // TEAM wiring
+    await recordReferrerLink(deps, record, caller);
     return { status: 201, body: { patientId, caseRef, executionArn: record.executionArn } };
   }
   throw conflict('The referral is being recorded by another request; try again.');

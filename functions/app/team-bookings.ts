@@ -179,7 +179,7 @@ export interface BookingSweepResult {
 }
 
 /**
- * TEAM: run from the overdue sweep. Emails the team, once per booking time, about every booking
+ * Run from the overdue sweep. Emails the team, once per booking time, about every booking
  * on the next working day (and the non-working days before it): case reference, kind, time in
  * the program's zone, site and place. No name, no clinical detail.
  */

@@ -21,7 +21,7 @@ import { sendInformationReceived } from './team-mail.js';
 import { teamDepsOf, type TeamDeps } from './team-runtime.js';
 
 /**
- * TEAM hook, wired at the end of intake: index the patient under its referring doctor, so their
+ * Called at the end of intake: index the patient under its referring doctor, so their
  * list is a Query. Idempotent; also the backfill for patients referred before the index existed.
  */
 export async function recordReferrerLink(deps: Deps, patient: Pick<PatientRecord, 'patientId' | 'referringPhysician' | 'createdAt'>, creator?: Caller): Promise<void> {
@@ -55,7 +55,7 @@ export async function backfillReferrerLinks(deps: Deps): Promise<number> {
   return linked;
 }
 
-/** TEAM hook in intake: a referring doctor refers as themselves, never on another doctor's behalf. */
+/** Checked in intake: a referring doctor refers as themselves, never on another doctor's behalf. */
 export function assertReferrerRefersAsSelf(caller: Caller, role: Role, referral: Pick<Referral, 'referringPhysician'>): void {
   if (role !== 'referrer') return;
   if (!caller.email || !sameEmail(caller.email, referral.referringPhysician.email)) {

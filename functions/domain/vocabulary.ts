@@ -29,14 +29,14 @@ export const STATUSES = [
 export type Status = (typeof STATUSES)[number];
 export const TERMINAL_STATUSES: readonly Status[] = ['completed', 'discharged', 'withdrawn', 'lost_to_follow_up', 'failed'];
 
-export const ROLES = ['coordinator', 'physician', 'administrator', 'referrer'] as const; // TEAM: referrer
+export const ROLES = ['coordinator', 'physician', 'administrator', 'referrer'] as const; // referrer
 export type Role = (typeof ROLES)[number];
 /** Cognito group name for each role (the contract's `cognito:groups`). */
 export const GROUP_OF_ROLE: Record<Role, string> = {
   coordinator: 'coordinators',
   physician: 'physicians',
   administrator: 'administrators',
-  referrer: 'referrers', // TEAM: referring doctors
+  referrer: 'referrers', // referring doctors
 };
 
 export const OUTCOMES = {

@@ -43,7 +43,7 @@ export function callerOf(event: HttpEvent): Caller {
   const groups = parseGroups(claims['cognito:groups']);
   const roles = ROLES.filter((r) => groups.includes(GROUP_OF_ROLE[r]));
   const site = typeof claims['custom:site'] === 'string' ? claims['custom:site'] : undefined;
-  const team = typeof claims['custom:team'] === 'string' ? claims['custom:team'] : undefined; // TEAM
+  const team = typeof claims['custom:team'] === 'string' ? claims['custom:team'] : undefined;
   return { sub: claims.sub, email: typeof claims.email === 'string' ? claims.email : '', roles, ...(site ? { site } : {}), ...(team ? { team } : {}) };
 }
 

@@ -70,7 +70,7 @@ async function build(): Promise<Deps> {
   };
 }
 
-// TEAM: the work records live in the pathway table; read only when a team email is about to go.
+// the work records live in the pathway table; read only when a team email is about to go.
 function lazyAssigneeRecipients(tables: StoreTables, clock: Clock, ids: Ids): AssigneeRecipients {
   let real: Promise<AssigneeRecipients> | undefined;
   const get = () =>

@@ -1,7 +1,7 @@
 // Scheduled (EventBridge in the cloud, a timer in the local stack): remind, escalate, and
 // reconcile what a crash or an outage left half done (functions/app/sweep.ts).
 import { sweepOverdue, type SweepResult } from '../app/sweep.js';
-import { sweepBookings } from '../app/team-bookings.js'; // TEAM wiring
+import { sweepBookings } from '../app/team-bookings.js';
 import { logger } from '../shared/logger.js';
 import { runtimeDeps } from '../shared/runtime.js';
 // The transitions this handler delivers also reach FHIR subscribers and the event bus.
@@ -10,7 +10,7 @@ import '../fhir/pathway-event-sink.js';
 export const handler = async (): Promise<SweepResult> => {
   const deps = await runtimeDeps();
   const result = await sweepOverdue(deps);
-  Object.assign(result, await sweepBookings(deps, new Date())); // TEAM wiring
+  Object.assign(result, await sweepBookings(deps, new Date()));
   logger.info('overdue sweep', { ...result });
   return result;
 };

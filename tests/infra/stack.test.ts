@@ -8,7 +8,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_TABLE, PATHWAY_TABLE } from '../../functions/store/table-layout.js';
-import { TEAM_ROUTE_KEYS } from '../../functions/api/team-routes.js'; // TEAM
+import { TEAM_ROUTE_KEYS } from '../../functions/api/team-routes.js';
 import { FHIR_ROUTES } from '../../functions/fhir/routes.js';
 import { CarePathwayStack, loadDefinition } from '../../lib/care-pathway-stack.js';
 import { DASHBOARD_PLACEHOLDER_PATH, DashboardHosting, dashboardAssetDirectory } from '../../lib/dashboard-hosting.js';
@@ -31,7 +31,7 @@ const CONTRACT_ROUTES = [
   'GET /metrics/sla',
   'GET /audit',
   'GET /audit/verify',
-  ...TEAM_ROUTE_KEYS, // TEAM
+  ...TEAM_ROUTE_KEYS,
   ...FHIR_ROUTES.map((r) => `${r.method} ${r.path}`),
   'GET /openapi.json',
 ];
@@ -42,7 +42,7 @@ const PUBLIC_ROUTES = ['GET /openapi.json', 'GET /fhir/R4/metadata'];
 // eight API handlers and the team handler, the scheduled overdue sweep and the scheduled FHIR
 // notification delivery.
 const WORKFLOW_FUNCTIONS = ['EnterStage', 'ClosePathway', 'RecordFailure', 'ContinuePathway'];
-const API_FUNCTIONS = ['Referrals', 'Decisions', 'PatientActions', 'RedFlags', 'Queries', 'Admin', 'Fhir', 'OpenApi', 'Team']; // TEAM: Team
+const API_FUNCTIONS = ['Referrals', 'Decisions', 'PatientActions', 'RedFlags', 'Queries', 'Admin', 'Fhir', 'OpenApi', 'Team']; // Team
 const ALL_FUNCTIONS = [...WORKFLOW_FUNCTIONS, ...API_FUNCTIONS, 'OverdueSweep', 'DeliverNotifications'];
 
 let app: App;
@@ -309,7 +309,7 @@ describe('access to the audit trail', () => {
     for (const fn of ALL_FUNCTIONS) {
       const actions = actionsOn(statementsOf(fn), auditTableId());
       expect(actions, fn).toContain('dynamodb:PutItem');
-      expect(actions.includes('dynamodb:Query'), fn).toBe(fn === 'Queries' || fn === 'Admin' || fn === 'Fhir' || fn === 'Team'); // TEAM: timelines
+      expect(actions.includes('dynamodb:Query'), fn).toBe(fn === 'Queries' || fn === 'Admin' || fn === 'Fhir' || fn === 'Team'); // timelines
     }
   });
 
@@ -391,7 +391,7 @@ describe('the functions', () => {
 
   it('only the outbox deliverers (the engine tasks, patient actions, the sweep and the red-flag report) and team work may send email, from the SES identity only', () => {
     const identityId = logicalIdOf('MailDomain', 'AWS::SES::EmailIdentity');
-    const senders = ['EnterStage', 'ClosePathway', 'RecordFailure', 'PatientActions', 'OverdueSweep', 'RedFlags', 'Team']; // TEAM: "information received"
+    const senders = ['EnterStage', 'ClosePathway', 'RecordFailure', 'PatientActions', 'OverdueSweep', 'RedFlags', 'Team']; // "information received"
     for (const fn of ALL_FUNCTIONS) {
       const ses = statementsOf(fn).filter((s) => asArray(s.Action).some((a) => a.startsWith('ses:')));
       if (senders.includes(fn)) {
@@ -476,7 +476,7 @@ describe('the HTTP API', () => {
 
   it('the user pool has the four groups, a site attribute, and requires MFA', () => {
     const groups = ofType('AWS::Cognito::UserPoolGroup').map(([, g]) => g.Properties.GroupName);
-    expect(groups.sort()).toEqual(['administrators', 'coordinators', 'physicians', 'referrers']); // TEAM: referrers
+    expect(groups.sort()).toEqual(['administrators', 'coordinators', 'physicians', 'referrers']); // referrers
     template.hasResourceProperties('AWS::Cognito::UserPool', {
       MfaConfiguration: 'ON',
       Schema: Match.arrayWith([Match.objectLike({ Name: 'site', AttributeDataType: 'String' })]),

@@ -14,8 +14,8 @@ import { PatientPage } from './pages/patient.js';
 import { ReferralFormPage } from './pages/referral-form.js';
 import { homeOf, SignInPage } from './pages/sign-in.js';
 import { WaitingPage } from './pages/waiting.js';
-import { MyWorkPage } from './pages/my-work.js'; // TEAM
-import { ReferrerHomePage, ReferrerPatientPage } from './pages/referrer.js'; // TEAM
+import { MyWorkPage } from './pages/my-work.js';
+import { ReferrerHomePage, ReferrerPatientPage } from './pages/referrer.js';
 import { Link, navigate, usePath } from './router.js';
 import { signOut, useSession, type Session } from './session.js';
 
@@ -26,13 +26,13 @@ const ServiceLevelsPage = lazy(async () => ({ default: (await import('./pages/se
 const NAV: Record<Role, readonly { to: string; text: string }[]> = {
   coordinator: [
     { to: '/board', text: 'Board' },
-    { to: '/my-work', text: 'My work' }, // TEAM
+    { to: '/my-work', text: 'My work' },
     { to: '/waiting', text: 'Waiting on me' },
     { to: '/referrals/new', text: 'New referral' },
   ],
   physician: [
     { to: '/waiting', text: 'Waiting on me' },
-    { to: '/my-work', text: 'My work' }, // TEAM
+    { to: '/my-work', text: 'My work' },
     { to: '/board', text: 'Board' },
     { to: '/referrals/new', text: 'New referral' },
   ],
@@ -42,7 +42,7 @@ const NAV: Record<Role, readonly { to: string; text: string }[]> = {
     { to: '/audit', text: 'Audit trail' },
   ],
   referrer: [
-    { to: '/referrer', text: 'My referrals' }, // TEAM
+    { to: '/referrer', text: 'My referrals' },
     { to: '/referrals/new', text: 'New referral' },
   ],
 };
@@ -55,17 +55,17 @@ interface Screen {
 function screenFor(path: string, session: Session): Screen | null {
   const patient = /^\/patients\/([0-9A-Z]{26})\/?$/.exec(path);
   if (patient) return { roles: ['coordinator', 'physician'], render: () => <PatientPage key={patient[1]} patientId={patient[1] as string} session={session} /> };
-  const referred = /^\/referrer\/patients\/([0-9A-Z]{26})\/?$/.exec(path); // TEAM
-  if (referred) return { roles: ['referrer'], render: () => <ReferrerPatientPage key={referred[1]} patientId={referred[1] as string} /> }; // TEAM
+  const referred = /^\/referrer\/patients\/([0-9A-Z]{26})\/?$/.exec(path);
+  if (referred) return { roles: ['referrer'], render: () => <ReferrerPatientPage key={referred[1]} patientId={referred[1] as string} /> };
   switch (path.replace(/\/$/, '') || '/') {
     case '/board':
     case '/patients':
       return { roles: ['coordinator', 'physician'], render: () => <BoardPage session={session} /> };
     case '/referrals/new':
-      return { roles: ['coordinator', 'physician', 'referrer'], render: () => <ReferralFormPage /> }; // TEAM: referrers refer
-    case '/my-work': // TEAM
+      return { roles: ['coordinator', 'physician', 'referrer'], render: () => <ReferralFormPage /> }; // referrers refer
+    case '/my-work':
       return { roles: ['coordinator', 'physician'], render: () => <MyWorkPage session={session} /> };
-    case '/referrer': // TEAM
+    case '/referrer':
       return { roles: ['referrer'], render: () => <ReferrerHomePage /> };
     case '/waiting':
       return { roles: ['coordinator', 'physician'], render: () => <WaitingPage session={session} /> };

@@ -11,8 +11,8 @@ import { DueText, PatientFlags, UrgencyBadge } from '../components/badges.js';
 import { CardsSkeleton, EmptyState, LoadFailure, PageSkeleton } from '../components/loading.js';
 import { Page } from '../components/page.js';
 import { PatientActions } from '../components/patient-actions.js';
-import { BulkActionBar } from '../components/bulk-actions.js'; // TEAM
-import { SavedFilters } from '../components/saved-filters.js'; // TEAM
+import { BulkActionBar } from '../components/bulk-actions.js';
+import { SavedFilters } from '../components/saved-filters.js';
 import { clearFlash, useFlash } from '../flash.js';
 import { formatDateTime, label, VERSION_HINT, versionLabel } from '../labels.js';
 import { useLatestRequest } from '../latest.js';
@@ -166,9 +166,9 @@ export function BoardPage({ session }: { session: Session }) {
             ]}
           />
         </Group>
-        <SavedFilters view="board" current={filters} onApply={(f) => set({ site: f.site, stage: f.stage, status: f.status === 'open' ? null : f.status, overdue: f.overdue ? 'true' : null })} /> {/* TEAM */}
+        <SavedFilters view="board" current={filters} onApply={(f) => set({ site: f.site, stage: f.stage, status: f.status === 'open' ? null : f.status, overdue: f.overdue ? 'true' : null })} />
       </Paper>
-      {session.role === 'coordinator' ? <BulkActionBar patients={shown} onDone={(m) => (setNotice(m), void refresh())} /> : null} {/* TEAM */}
+      {session.role === 'coordinator' ? <BulkActionBar patients={shown} onDone={(m) => (setNotice(m), void refresh())} /> : null}
       {error ? <LoadFailure title="The board could not be loaded" message={error} onRetry={() => void refresh()} /> : null}
       {loading ? null : (
         <Group gap="md" aria-label="Summary" role="group">

@@ -10,7 +10,7 @@ import { expectedResume, holdClock, PatientFlags, StageBadge, StatusBadge, Urgen
 import { LoadFailure, PageSkeleton } from '../components/loading.js';
 import { Page } from '../components/page.js';
 import { PatientActions } from '../components/patient-actions.js';
-import { CaseWorkPanel } from '../components/case-work-panel.js'; // TEAM
+import { CaseWorkPanel } from '../components/case-work-panel.js';
 import { actorText, eventDetails, eventTime } from '../event-text.js';
 import { actionLabel, formatDate, formatDateTime, label, relativeDays, VERSION_HINT, versionLabel } from '../labels.js';
 import { Link } from '../router.js';
@@ -490,7 +490,7 @@ export function PatientPage({ patientId, session }: { patientId: string; session
           <ClinicalRecord p={p} />
         </Grid.Col>
       </Grid>
-      <CaseWorkPanel patientId={patientId} session={session} /> {/* TEAM */}
+      <CaseWorkPanel patientId={patientId} session={session} />
       <Timeline events={p.timeline} />
     </Page>
   );

@@ -13,7 +13,7 @@ import { navigate } from '../router.js';
 import { signIn, type Session } from '../session.js';
 
 export const homeOf = (session: Pick<Session, 'role'>): string =>
-  session.role === 'administrator' ? '/analytics' : session.role === 'physician' ? '/waiting' : session.role === 'referrer' ? '/referrer' /* TEAM */ : '/board';
+  session.role === 'administrator' ? '/analytics' : session.role === 'physician' ? '/waiting' : session.role === 'referrer' ? '/referrer' : '/board';
 
 const SITES = [...NEURORADIOLOGY_SITES, 'sacramento', 'redwood-city'];
 
