@@ -4,26 +4,18 @@
 // service levels (myelography's service level is shortened to seconds so a case goes overdue
 // without waiting days). Each screen is saved under screenshots/ for a human to look at.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acceptTriage } from '../support/fixtures.js';
+import { eventually, HAS_CHROMIUM, launchChromium, ROOT, SHOTS } from '../support/browser.js';
 import { LocalStackUnderTest } from '../support/local-stack.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const HAS_CHROMIUM = existsSync(CHROMIUM);
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SHOTS = `${ROOT}screenshots`;
 const LAPTOP = { width: 1366, height: 768 };
 const TABLET = { width: 768, height: 1024 };
 const TABLET_LANDSCAPE = { width: 1024, height: 768 };
 const SECOND_IN_DAYS = 1 / 86_400;
 const SYNTHETIC = { givenName: 'Testina', familyName: `Synthetica${Date.now().toString(36)}`, mrn: 'SYN424242' };
-
-if (!HAS_CHROMIUM) {
-  console.warn(`Browser tests skipped: no chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH).`);
-}
 
 let stack: LocalStackUnderTest;
 let browser: Browser | undefined;
@@ -42,12 +34,7 @@ beforeAll(async () => {
     }),
   });
   if (HAS_CHROMIUM) {
-    mkdirSync(SHOTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   }
 });
 
@@ -106,19 +93,6 @@ describe('the local server serves the dashboard beside the API', () => {
 });
 
 /** Poll `probe` (e.g. clicking Refresh) until `target` is visible. */
-async function eventually(target: Locator, probe: () => Promise<unknown>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await target.waitFor({ state: 'visible', timeout: 1_500 });
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await probe();
-    }
-  }
-}
-
 async function signIn(context: BrowserContext, role: string, email: string, site = ''): Promise<Page> {
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error(`page error (${role}):`, err));

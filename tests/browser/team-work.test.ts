@@ -4,20 +4,14 @@
 // team's unassigned list; a referring doctor follows their patient and answers a request for
 // information. Screens are saved under screenshots/.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { existsSync } from 'node:fs';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, HAS_CHROMIUM, launchChromium, ROOT, SHOTS } from '../support/browser.js';
 import { LocalStackUnderTest } from '../support/local-stack.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const HAS_CHROMIUM = existsSync(CHROMIUM);
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SHOTS = `${ROOT}screenshots`;
 const LAPTOP = { width: 1366, height: 900 };
 const REFERRER = 'dr.browser@example.org';
-
-if (!HAS_CHROMIUM) console.warn(`Browser tests skipped: no chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH).`);
 
 let stack: LocalStackUnderTest;
 let browser: Browser | undefined;
@@ -34,12 +28,7 @@ beforeAll(async () => {
   await stack.waitForPending(mine.patientId, 'TRIAGE');
   await stack.waitForPending(other.patientId, 'TRIAGE');
   if (HAS_CHROMIUM) {
-    mkdirSync(SHOTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   }
 });
 
@@ -47,19 +36,6 @@ afterAll(async () => {
   await browser?.close();
   await stack?.stop();
 });
-
-async function eventually(target: Locator, probe: () => Promise<unknown>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await target.waitFor({ state: 'visible', timeout: 1_500 });
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await probe();
-    }
-  }
-}
 
 async function signIn(context: BrowserContext, role: string, email: string): Promise<Page> {
   const page = await context.newPage();
