@@ -23,8 +23,10 @@ export interface BundleResult {
   readonly initSamples: number[];
   /** Largest contributors to the bundle, by package (bytes in the output). */
   readonly contents: { readonly source: string; readonly bytes: number }[];
-  /** The external @aws-sdk/* packages it imports (the Lambda runtime provides them). */
+  /** The external @aws-sdk/* packages it imports statically, so at init (the Lambda runtime provides them). */
   readonly sdkImports: string[];
+  /** The @aws-sdk/* packages it imports only on first use (dynamic import): not part of init. */
+  readonly sdkOnFirstUse: string[];
   /** Init of those SDK packages alone (median), for comparison: part of initMs. */
   readonly sdkInitMs: number;
 }
@@ -46,6 +48,35 @@ export function handlerEntries(root = PROJECT_ROOT): string[] {
     }
   }
   return out;
+}
+
+/**
+ * Bundle one handler as lib/pathway-function.ts has the CDK bundle it, and say what it holds and
+ * which SDK packages it imports at init and which only on first use.
+ */
+export async function bundleHandler(entry: string, outfile: string): Promise<{ contents: BundleResult['contents']; sdkImports: string[]; sdkOnFirstUse: string[] }> {
+  const built = await build({
+    entryPoints: [join(PROJECT_ROOT, entry)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    minify: true,
+    mainFields: ['module', 'main'],
+    external: ['@aws-sdk/*'],
+    banner: { js: "import { createRequire } from 'module';const require = createRequire(import.meta.url);" },
+    logLevel: 'silent',
+    metafile: true,
+  });
+  const output = Object.entries(built.metafile.outputs).find(([path]) => path.endsWith('.mjs'))?.[1];
+  const bySource = new Map<string, number>();
+  for (const [path, input] of Object.entries(output?.inputs ?? {})) bySource.set(sourceOf(path), (bySource.get(sourceOf(path)) ?? 0) + input.bytesInOutput);
+  const contents = [...bySource].map(([source, bytes]) => ({ source, bytes })).sort((a, b) => b.bytes - a.bytes).slice(0, 8);
+  const sdk = (output?.imports ?? []).filter((i) => i.external && i.path.startsWith('@aws-sdk/'));
+  const sdkImports = [...new Set(sdk.filter((i) => i.kind !== 'dynamic-import').map((i) => i.path))].sort();
+  const sdkOnFirstUse = [...new Set(sdk.filter((i) => i.kind === 'dynamic-import').map((i) => i.path))].filter((p) => !sdkImports.includes(p)).sort();
+  return { contents, sdkImports, sdkOnFirstUse };
 }
 
 const INIT_SCRIPT = `
@@ -94,26 +125,8 @@ async function buildAndMeasure(opts: { outDir: string; initRuns: number; quiet: 
   try {
     for (const entry of entries) {
       const outfile = join(opts.outDir, `${entry.replace(/^functions\//, '').replace(/\.ts$/, '').replace(/\//g, '-')}.mjs`);
-      const built = await build({
-        entryPoints: [join(PROJECT_ROOT, entry)],
-        outfile,
-        bundle: true,
-        platform: 'node',
-        target: 'node20',
-        format: 'esm',
-        minify: true,
-        mainFields: ['module', 'main'],
-        external: ['@aws-sdk/*'],
-        banner: { js: "import { createRequire } from 'module';const require = createRequire(import.meta.url);" },
-        logLevel: 'silent',
-        metafile: true,
-      });
+      const { contents, sdkImports, sdkOnFirstUse } = await bundleHandler(entry, outfile);
       bar.increment();
-      const output = Object.entries(built.metafile.outputs).find(([path]) => path.endsWith('.mjs'))?.[1];
-      const bySource = new Map<string, number>();
-      for (const [path, input] of Object.entries(output?.inputs ?? {})) bySource.set(sourceOf(path), (bySource.get(sourceOf(path)) ?? 0) + input.bytesInOutput);
-      const contents = [...bySource].map(([source, bytes]) => ({ source, bytes })).sort((a, b) => b.bytes - a.bytes).slice(0, 8);
-      const sdkImports = [...new Set((output?.imports ?? []).filter((i) => i.external && i.path.startsWith('@aws-sdk/')).map((i) => i.path))].sort();
       const samples: number[] = [];
       for (let i = 0; i < opts.initRuns; i++) {
         samples.push(await initTime(outfile));
@@ -129,7 +142,7 @@ async function buildAndMeasure(opts: { outDir: string; initRuns: number; quiet: 
         sdkInitMs = median(base);
         sdkBaselines.set(key, sdkInitMs);
       }
-      results.push({ entry, bytes: statSync(outfile).size, initMs: median(samples), initSamples: samples, contents, sdkImports, sdkInitMs });
+      results.push({ entry, bytes: statSync(outfile).size, initMs: median(samples), initSamples: samples, contents, sdkImports, sdkOnFirstUse, sdkInitMs });
     }
   } finally {
     bar.stop();

@@ -39,6 +39,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { DEFAULT_CONFIG, pathwayConfigSchema, type PathwayConfig } from '../functions/domain/config.js';
+import { DEFINITIONS_SOURCE as FHIR_DEFINITIONS } from '../functions/fhir/validated-types.js';
 import { DashboardHosting } from './dashboard-hosting.js';
 import { DataStores } from './data-stores.js';
 import { PathwayEvents } from './pathway-events.js';
@@ -154,8 +155,8 @@ export class CarePathwayStack extends Stack {
       AUDIT_TABLE_NAME: this.data.auditTable.tableName,
       PATHWAY_CONFIG: JSON.stringify(config),
     };
-    const fn = (fnId: string, entry: string, reservedConcurrentExecutions: number, timeout = Duration.seconds(10)) =>
-      new PathwayFunction(this, fnId, { entry, logEncryptionKey: logsKey, environment, reservedConcurrentExecutions, timeout });
+    const fn = (fnId: string, entry: string, reservedConcurrentExecutions: number, timeout = Duration.seconds(10), files: readonly string[] = []) =>
+      new PathwayFunction(this, fnId, { entry, logEncryptionKey: logsKey, environment, reservedConcurrentExecutions, timeout, files });
 
     // Reserved concurrency bounds each handler (HIPAA LambdaConcurrency) well above one program's
     // load. 100 in total: AWS keeps 100 unreserved, so the account quota must be at least 200.
@@ -176,7 +177,8 @@ export class CarePathwayStack extends Stack {
       queries: fn('Queries', API_HANDLERS.queries, 20),
       admin: fn('Admin', API_HANDLERS.admin, 5),
       team: fn('Team', API_HANDLERS.team, 10), // owners, bookings, notes, referrers' view
-      fhir: fn('Fhir', API_HANDLERS.fhir, 10, Duration.seconds(15)),
+      // The FHIR definitions are read beside the bundle on first validation (functions/fhir/validator.ts).
+      fhir: fn('Fhir', API_HANDLERS.fhir, 10, Duration.seconds(15), [FHIR_DEFINITIONS]),
       openapi: fn('OpenApi', API_HANDLERS.openapi, 2),
     } satisfies Record<ApiHandler, PathwayFunction>;
     this.functions = { ...workflow, ...api, overdueSweep, deliverNotifications };

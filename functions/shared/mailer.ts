@@ -1,5 +1,7 @@
-// SES v1 SendEmail behind a small interface, so the domain never sees the SDK.
-import { SendEmailCommand, type SESClient } from '@aws-sdk/client-ses';
+// SES v1 SendEmail behind a small interface, so the domain never sees the SDK. The SDK module is
+// imported by `sesMailer` on first use, never statically: a bundler hoists a static import of an
+// external package to the top of the handler, and every handler would then load SES at init.
+import type * as Ses from '@aws-sdk/client-ses';
 import { MailRejectedError, MailThrottledError, TransientError } from './errors.js';
 
 export interface MailMessage {
@@ -17,16 +19,23 @@ export interface Mailer {
 const THROTTLED = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'ServiceUnavailable', 'LimitExceededException']);
 const REJECTED = new Set(['MessageRejected', 'MailFromDomainNotVerifiedException', 'ConfigurationSetDoesNotExistException', 'AccountSendingPausedException']);
 
+/** The SES mailer, with the SES SDK imported now. */
+export async function sesMailer(from: string, client?: Ses.SESClient): Promise<SesMailer> {
+  const sdk = await import('@aws-sdk/client-ses');
+  return new SesMailer(client ?? new sdk.SESClient({}), from, sdk.SendEmailCommand);
+}
+
 export class SesMailer implements Mailer {
   constructor(
-    private readonly ses: SESClient,
+    private readonly ses: Ses.SESClient,
     private readonly from: string,
+    private readonly SendEmailCommand: typeof Ses.SendEmailCommand,
   ) {}
 
   async send(message: MailMessage): Promise<string> {
     try {
       const out = await this.ses.send(
-        new SendEmailCommand({
+        new this.SendEmailCommand({
           Source: this.from,
           Destination: { ToAddresses: [...message.to] },
           Message: {

@@ -84,13 +84,13 @@ function lazyAssigneeRecipients(tables: StoreTables, clock: Clock, ids: Ids): As
 function lazyMailer(from: string): Mailer {
   let real: Promise<Mailer> | undefined;
   const get = () =>
-    (real ??= Promise.all([import('@aws-sdk/client-ses'), import('./mailer.js')]).then(([{ SESClient }, { SesMailer }]) => new SesMailer(new SESClient({}), from)));
+    (real ??= import('./mailer.js').then(({ sesMailer }) => sesMailer(from)));
   return { send: async (m) => (await get()).send(m) };
 }
 
 function lazyEngine(): WorkflowEngine {
   let real: Promise<WorkflowEngine> | undefined;
-  const get = () => (real ??= import('./sfn-engine.js').then(({ StepFunctionsEngine }) => new StepFunctionsEngine()));
+  const get = () => (real ??= import('./sfn-engine.js').then(({ stepFunctionsEngine }) => stepFunctionsEngine()));
   return {
     start: async (arn, name, input) => (await get()).start(arn, name, input),
     resume: async (token, output) => (await get()).resume(token, output),

@@ -1,34 +1,40 @@
 // The WorkflowEngine port on AWS Step Functions (locally: the local Step Functions service, via
-// AWS_ENDPOINT_URL_SFN). Only the handlers that resume, start or stop executions import this.
-import {
-  DescribeExecutionCommand,
-  ExecutionAlreadyExists,
-  SendTaskSuccessCommand,
-  SFNClient,
-  StartExecutionCommand,
-  StopExecutionCommand,
-} from '@aws-sdk/client-sfn';
+// AWS_ENDPOINT_URL_SFN). Only the handlers that resume, start or stop executions import this, and
+// the SDK module is imported by `stepFunctionsEngine` on first use, never statically (a bundler
+// hoists a static import of an external package to the top of every handler that bundles it).
+import type * as Sfn from '@aws-sdk/client-sfn';
 import { TaskGoneError, type ExecutionStatus, type WorkflowEngine } from './workflow-engine.js';
 
 const GONE = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
 
+type Commands = Pick<typeof Sfn, 'DescribeExecutionCommand' | 'SendTaskSuccessCommand' | 'StartExecutionCommand' | 'StopExecutionCommand'>;
+
+/** The engine on Step Functions, with the SDK imported now (`client` for tests: another endpoint). */
+export async function stepFunctionsEngine(client?: Sfn.SFNClient): Promise<StepFunctionsEngine> {
+  const sdk = await import('@aws-sdk/client-sfn');
+  return new StepFunctionsEngine(client ?? new sdk.SFNClient({}), sdk);
+}
+
 export class StepFunctionsEngine implements WorkflowEngine {
-  constructor(private readonly sfn: SFNClient = new SFNClient({})) {}
+  constructor(
+    private readonly sfn: Sfn.SFNClient,
+    private readonly sdk: Commands,
+  ) {}
 
   async start(stateMachineArn: string, name: string, input: unknown): Promise<boolean> {
     try {
-      await this.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+      await this.sfn.send(new this.sdk.StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
       return true;
     } catch (err) {
       // Same name and same input is idempotent in Step Functions; "already exists" means started.
-      if (err instanceof ExecutionAlreadyExists) return false;
+      if ((err as Error).name === 'ExecutionAlreadyExists') return false;
       throw err;
     }
   }
 
   async resume(token: string, output: unknown): Promise<void> {
     try {
-      await this.sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(output) }));
+      await this.sfn.send(new this.sdk.SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(output) }));
     } catch (err) {
       if (GONE.has((err as Error).name)) throw new TaskGoneError((err as Error).message);
       throw err;
@@ -37,7 +43,7 @@ export class StepFunctionsEngine implements WorkflowEngine {
 
   async stop(executionArn: string, error: string, cause: string): Promise<void> {
     try {
-      await this.sfn.send(new StopExecutionCommand({ executionArn, error, cause }));
+      await this.sfn.send(new this.sdk.StopExecutionCommand({ executionArn, error, cause }));
     } catch (err) {
       if ((err as Error).name !== 'ExecutionDoesNotExist') throw err;
     }
@@ -45,7 +51,7 @@ export class StepFunctionsEngine implements WorkflowEngine {
 
   async describe(executionArn: string) {
     try {
-      const out = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
+      const out = await this.sfn.send(new this.sdk.DescribeExecutionCommand({ executionArn }));
       return { status: (out.status ?? 'RUNNING') as ExecutionStatus, stateMachineArn: out.stateMachineVersionArn ?? out.stateMachineArn ?? '' };
     } catch (err) {
       if ((err as Error).name === 'ExecutionDoesNotExist') return undefined;

@@ -12,7 +12,7 @@ import { DEFAULT_CONFIG } from '../../functions/domain/config.js';
 import { CARE_PATHWAY } from '../../functions/domain/pathway.js';
 import { systemClock, ulidIds } from '../../functions/shared/clock.js';
 import type { Deps } from '../../functions/shared/runtime.js';
-import { StepFunctionsEngine } from '../../functions/shared/sfn-engine.js';
+import { stepFunctionsEngine } from '../../functions/shared/sfn-engine.js';
 import { LocalStackUnderTest } from '../support/local-stack.js';
 
 let stack: LocalStackUnderTest;
@@ -34,7 +34,7 @@ describe('a withdrawal the engine never heard of', () => {
     // POST /withdraw's own code, with Step Functions out of reach after the write (as when the
     // process dies right after committing it).
     const unreachable = new SFNClient({ ...local, endpoint: 'http://127.0.0.1:9', maxAttempts: 1 });
-    const deps = { store: stack.store(), engine: new StepFunctionsEngine(unreachable), clock: systemClock, ids: ulidIds, pathway: CARE_PATHWAY, config: DEFAULT_CONFIG } as unknown as Deps;
+    const deps = { store: stack.store(), engine: await stepFunctionsEngine(unreachable), clock: systemClock, ids: ulidIds, pathway: CARE_PATHWAY, config: DEFAULT_CONFIG } as unknown as Deps;
     const res = await withdrawPatient(deps, { sub: 'c-1', email: 'coordinator@example.org', roles: ['coordinator'] }, patientId, { reason: 'Moved away' });
     expect(res.status).toBe(202);
     unreachable.destroy();
@@ -61,7 +61,7 @@ describe('a referral whose pathway never started', () => {
     const unreachable = new SFNClient({ ...local, endpoint: 'http://127.0.0.1:9', maxAttempts: 1 });
     const deps = {
       store: stack.store(),
-      engine: new StepFunctionsEngine(unreachable),
+      engine: await stepFunctionsEngine(unreachable),
       pathway: CARE_PATHWAY,
       config: DEFAULT_CONFIG,
       clock: systemClock,
