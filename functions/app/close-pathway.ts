@@ -10,6 +10,6 @@ export async function closePathway(deps: Deps, input: { patientId: string; statu
   if (!p) throw new PatientNotFoundError(input.patientId);
   // A withdrawal may overtake a closing decision; any closed status is a closed pathway.
   if (!isTerminal(p.status)) throw new CorruptRecordError(`the execution closed the pathway as ${input.status}; the record is ${p.status}`);
-  await deliverOutbox(deps, p.patientId, (cur) => ({ ...cur, taskToken: null, decidedAt: null, decisionOutput: null }));
+  await deliverOutbox(deps, p, (cur) => ({ ...cur, taskToken: null, decidedAt: null, decisionOutput: null }));
   return { closed: p.status };
 }

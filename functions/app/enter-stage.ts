@@ -22,16 +22,22 @@ export async function enterStage(deps: Deps, input: EnterInput): Promise<{ waiti
   if (!p) throw new PatientNotFoundError(input.patientId);
   if (isTerminal(p.status)) {
     // Withdrawn (or closed) while the execution was on its way here: announce, then end quietly.
-    await deliverOutbox(deps, p.patientId, (cur) => ({ ...cur, taskToken: null, decidedAt: null, decisionOutput: null }));
+    await deliverOutbox(deps, p, (cur) => ({ ...cur, taskToken: null, decidedAt: null, decisionOutput: null }));
     throw new PathwayClosedError(`pathway is ${p.status}`);
   }
   let p2 = p;
   if (p.stage === deps.pathway.intakeStage.id && p.lastStep + 1 === input.step && input.stage === deps.pathway.firstStage) {
-    const { saved } = await mutatePatient(deps, p.patientId, (cur) => {
-      if (!cur) throw new PatientNotFoundError(input.patientId);
-      if (cur.lastStep + 1 !== input.step || cur.stage !== deps.pathway.intakeStage.id) return { change: null, result: null };
-      return { change: openFirstStage(ctxOf(deps), cur), result: null };
-    });
+    const { saved } = await mutatePatient(
+      deps,
+      p.patientId,
+      (cur) => {
+        if (!cur) throw new PatientNotFoundError(input.patientId);
+        if (cur.lastStep + 1 !== input.step || cur.stage !== deps.pathway.intakeStage.id) return { change: null, result: null };
+        return { change: openFirstStage(ctxOf(deps), cur), result: null };
+      },
+      8,
+      p,
+    );
     p2 = saved ?? p;
   }
   const pending = p2.pendingDecision;
@@ -39,10 +45,11 @@ export async function enterStage(deps: Deps, input: EnterInput): Promise<{ waiti
   if (p2.stage !== input.stage || !pending || pending.step !== input.step) {
     throw new CorruptRecordError(`the execution entered ${input.stage} at step ${input.step}; the record is at ${p2.stage} step ${p2.lastStep}`);
   }
-  const { saved } = await deliverOutbox(deps, p2.patientId, (cur) => (cur.pendingDecision?.step === input.step && !isTerminal(cur.status) ? attachTask(cur, input.taskToken) : null));
+  // One read of the record for the whole task: the delivery starts from the copy read above.
+  const { saved } = await deliverOutbox(deps, p2, (cur) => (cur.pendingDecision?.step === input.step && !isTerminal(cur.status) ? attachTask(cur, input.taskToken) : null));
   if (saved && isTerminal(saved.status)) {
     // Withdrawn while this task ran: the withdrawal's hand-off found no token; close here.
-    await deliverOutbox(deps, p2.patientId, (cur) => ({ ...cur, taskToken: null, decidedAt: null, decisionOutput: null }));
+    await deliverOutbox(deps, saved, (cur) => ({ ...cur, taskToken: null, decidedAt: null, decisionOutput: null }));
     throw new PathwayClosedError(`pathway is ${saved.status}`);
   }
   return { waiting: true };

@@ -19,10 +19,24 @@ export async function mutatePatient<R>(
   patientId: string,
   change: (current: PatientRecord | undefined) => { change: Change | null; result: R },
   attempts = 8,
+  /**
+   * The record as the caller just read it: the first attempt starts from it instead of reading
+   * again. The revision check makes that safe (a stale copy loses the write and is read afresh),
+   * and a copy that leads to no change is read afresh too, so "nothing to do" is never decided on
+   * a stale record.
+   */
+  known?: PatientRecord,
 ): Promise<{ result: R; events: AuditEvent[]; saved: PatientRecord | undefined }> {
+  let given = known?.patientId === patientId ? known : undefined;
   for (let attempt = 1; ; attempt++) {
-    const current = await deps.store.getPatient(patientId);
+    const fromKnown = given !== undefined;
+    const current = given ?? (await deps.store.getPatient(patientId));
+    given = undefined;
     const { change: c, result } = change(current);
+    if (!c && fromKnown) {
+      attempt -= 1;
+      continue;
+    }
     if (!c) return { result, events: [], saved: current };
     const next = { ...c.next, rev: (current?.rev ?? 0) + 1 };
     try {

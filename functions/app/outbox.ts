@@ -35,9 +35,11 @@ export interface Delivery {
  * Send what the record's outbox holds (or nothing, for a patient on hold whose stage announcement
  * waits for the resume), then save `also` (e.g. the task token) with the delivery record.
  */
-export async function deliverOutbox(deps: Deps, patientId: string, also?: (p: PatientRecord) => PatientRecord | null): Promise<Delivery> {
-  const first = await deps.store.getPatient(patientId);
+export async function deliverOutbox(deps: Deps, patient: string | PatientRecord, also?: (p: PatientRecord) => PatientRecord | null): Promise<Delivery> {
+  // A caller that has just read the record hands it in: no second read (mutatePatient's `known`).
+  const first = typeof patient === 'string' ? await deps.store.getPatient(patient) : patient;
   if (!first) return { sent: 0, failed: 0, saved: undefined };
+  const patientId = first.patientId;
   const queued = deliverable(first);
   const sentTemplates = new Map<number, string[]>();
   const events: AuditEventInput[] = [];
@@ -74,14 +76,20 @@ export async function deliverOutbox(deps: Deps, patientId: string, also?: (p: Pa
     delivered.push(q);
   }
   if (delivered.length === 0 && events.length === 0 && !also) return { sent: 0, failed, saved: first };
-  const { saved } = await mutatePatient(deps, patientId, (cur) => {
-    if (!cur) return { change: null, result: null };
-    const stillQueued = delivered.filter((d) => (cur.outbox ?? []).some((q) => q.step === d.step && q.queuedAt === d.queuedAt));
-    let next = markDelivered(cur, stillQueued, sentTemplates);
-    if (also) next = also(next) ?? next;
-    const change: Change = { next, events };
-    return { change, result: null };
-  });
+  const { saved } = await mutatePatient(
+    deps,
+    patientId,
+    (cur) => {
+      if (!cur) return { change: null, result: null };
+      const stillQueued = delivered.filter((d) => (cur.outbox ?? []).some((q) => q.step === d.step && q.queuedAt === d.queuedAt));
+      let next = markDelivered(cur, stillQueued, sentTemplates);
+      if (also) next = also(next) ?? next;
+      const change: Change = { next, events };
+      return { change, result: null };
+    },
+    8,
+    first,
+  );
   if (saved) await tellSinks(delivered, saved);
   return { sent: events.filter((e) => e.action === 'notification_sent').length, failed, saved };
 }

@@ -45,7 +45,7 @@ export async function resumePatient(deps: Deps, caller: Caller, patientId: strin
   });
   // The stage's announcement held back during the hold goes out now, unless the engine has not
   // attached yet (it delivers when it does).
-  if (saved?.outbox?.length && !saved.decidedAt) await deliverOutbox(deps, patientId);
+  if (saved?.outbox?.length && !saved.decidedAt) await deliverOutbox(deps, saved);
   return { status: 202, body: { patientId, status: 'active' } };
 }
 
