@@ -193,13 +193,15 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const { reconcile, startStalledReferrals } = await import('../functions/app/sweep.js');
     const { runtimeDeps } = await import('../functions/shared/runtime.js');
     const { handler: sweep } = await import('../functions/workflow/overdue-sweep.js');
+    const { logger } = await import('../functions/shared/logger.js');
     const deps = await runtimeDeps();
     await reconcile(deps, 0).catch(() => 0);
     // No request is in flight before the API is ready: any referral not yet started is stalled.
     await startStalledReferrals(deps, new Date(), 0).catch(() => 0);
     let sweeping: Promise<unknown> = Promise.resolve();
     const timer = setInterval(() => {
-      sweeping = sweeping.then(() => sweep()).catch(() => undefined);
+      // A failed pass is logged and the next one runs on time (EventBridge retries in the cloud).
+      sweeping = sweeping.then(() => sweep()).catch((err: unknown) => logger.warn('overdue sweep failed', { errorName: (err as Error)?.name, errorMessage: (err as Error)?.message }));
     }, opts.sweepEveryMs ?? 60_000);
     timer.unref();
     stops.push(async () => {

@@ -40,6 +40,15 @@ export async function enterStage(deps: Deps, input: EnterInput): Promise<{ waiti
     );
     p2 = saved ?? p;
   }
+  // This stage was decided on the token of an earlier attempt of this same task: that attempt's
+  // write landed but its answer was lost (a dropped connection, a timeout), so Step Functions
+  // retried it with a new token and the decision's hand-off found the old one gone. The decision
+  // is on record: hand it over on this attempt's token, and the next stage's task attaches as usual.
+  const handOff = p2.decisionOutput;
+  if (p2.decidedAt && handOff && typeof handOff.step === 'number' && handOff.step === input.step + 1) {
+    await deps.engine.resume(input.taskToken, handOff);
+    return { waiting: true };
+  }
   const pending = p2.pendingDecision;
   if (p2.lastStep > input.step && (!pending || pending.step > input.step)) throw new SupersededExecutionError(`step ${input.step} is behind the record (${p2.lastStep})`);
   if (p2.stage !== input.stage || !pending || pending.step !== input.step) {

@@ -48,7 +48,8 @@ let proxy: CuttableProxy;
 beforeAll(async () => {
   stack = await LocalStackUnderTest.start({
     LOCAL_SWEEP_INTERVAL_MS: '1000',
-    PATHWAY_CONFIG: JSON.stringify({ reconciler: { afterSeconds: 2 } }),
+    // The local stack's own knob (it sets PATHWAY_CONFIG itself, so a PATHWAY_CONFIG here was ignored).
+    LOCAL_PATHWAY_CONFIG: JSON.stringify({ reconciler: { afterSeconds: 2 } }),
   });
   proxy = new CuttableProxy(await freePort(), () => stack.ports.dynamodb);
   await proxy.start();
@@ -89,6 +90,8 @@ describe('a database outage', () => {
     const detail = await stack.api('GET', `/patients/${first.patientId}`, { role: 'physician' });
     const body = { stage: 'IMAGING_SELECTION', outcome: 'confirm', technique: detail.body.recommendation.recommended, pendingDecisionId: detail.body.pendingDecision.id };
     expect((await stack.api('POST', `/patients/${first.patientId}/decisions`, { role: 'physician', body })).status).toBe(202);
-    await stack.waitForPending(first.patientId, 'MYELOGRAPHY');
+    await stack.waitForPending(first.patientId, 'MYELOGRAPHY').catch(async (err: unknown) => {
+      throw new Error(`${(err as Error).message}: ${JSON.stringify({ ...(await stack.store().getPatient(first.patientId)), patient: undefined })}\n${stack.logs().slice(-3000)}`);
+    });
   }, 240_000);
 });

@@ -2,6 +2,7 @@
 // them, with in-memory fakes for the store, the mailer and the workflow engine: no servers.
 import { describe, expect, it } from 'vitest';
 import { submitDecision } from '../../functions/app/decisions.js';
+import { enterStage } from '../../functions/app/enter-stage.js';
 import { deliverOutbox, pathwayEventSinks, type PathwayEvent } from '../../functions/app/outbox.js';
 import { DEFAULT_CONFIG, type PathwayConfig } from '../../functions/domain/config.js';
 import { recommendationFor } from '../../functions/domain/decision-checks.js';
@@ -225,6 +226,24 @@ describe('the engine services', () => {
     const pendingId = store.records.get(ID)?.pendingDecision?.id ?? '';
     expect((await submitDecision(deps, caller, ID, acceptTriage(), { ifMatch: `"${pendingId}"` })).status).toBe(202);
     expect(engine.resumed.map((r) => r.output)).toEqual([expect.objectContaining({ stage: 'TRIAGE', outcome: 'accept', step: 3 })]);
+  });
+
+  it('hands a decision recorded on a retried task\'s lost token over on the retry\'s own token', async () => {
+    // The first attempt of the triage task attached token-1 but its answer was lost; Step Functions
+    // retried the task with token-2. The decision, taken on token-1, could not be handed over.
+    const { deps, store, engine } = depsWith(atTriage('token-1'));
+    await engine.resume('token-1', {});
+    engine.resumed.length = 0;
+    const caller = { sub: 'dr-1', email: 'dr@example.org', roles: ['physician' as const] };
+    expect((await submitDecision(deps, caller, ID, acceptTriage())).status).toBe(202);
+    expect(engine.resumed).toEqual([]);
+    expect(store.records.get(ID)?.decidedAt).not.toBeNull();
+
+    await enterStage(deps, { patientId: ID, stage: 'TRIAGE', step: 2, taskToken: 'token-2' });
+    expect(engine.resumed).toEqual([{ token: 'token-2', output: expect.objectContaining({ stage: 'TRIAGE', outcome: 'accept', step: 3 }) }]);
+    await enterStage(deps, { patientId: ID, stage: 'IMAGING_SELECTION', step: 3, taskToken: 'token-3' });
+    expect(store.records.get(ID)).toMatchObject({ stage: 'IMAGING_SELECTION', taskToken: 'token-3', decidedAt: null });
+    expect(store.audit.filter((e) => e.action === 'decision_recorded')).toHaveLength(1);
   });
 
   it('lets only the configured teams decide a narrowed stage', async () => {
