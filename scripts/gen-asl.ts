@@ -7,8 +7,9 @@
 // stage's emails) and `Route<Stage>Decision` (a Choice on the outcome and the facts the domain
 // computed, in the definition's route order). Closing a pathway is one `Close<Status>` task.
 // Run: npx tsx scripts/gen-asl.ts [--definition <module exporting `pathway`>] [--out <file>]
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL, fileURLToPath } from 'node:url';
+import { aslDiagram } from './asl-diagram.js';
 import { CARE_PATHWAY, type Destination, type PathwayDefinition, type Route, type StageDefinition } from '../functions/domain/pathway.js';
 
 type State = Record<string, unknown>;
@@ -152,4 +153,14 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const out = arg('--out') ?? target;
   writeFileSync(out, renderDefinition(def));
   console.log(`wrote ${Object.keys(definitionOf(def).States).length} states to ${out}`);
+  if (out === target) {
+    // The README draws the committed state machine (tests/unit/readme.test.ts keeps it so).
+    const readme = fileURLToPath(new URL('../README.md', import.meta.url));
+    const text = readFileSync(readme, 'utf8');
+    const drawn = text.replace(/```mermaid\n[\s\S]*?\n```/, () => `\`\`\`mermaid\n${aslDiagram(JSON.parse(renderDefinition(def)))}\n\`\`\``);
+    if (drawn !== text) {
+      writeFileSync(readme, drawn);
+      console.log(`redrew the state machine in ${readme}`);
+    }
+  }
 }

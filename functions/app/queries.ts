@@ -1,8 +1,8 @@
 // Reads: the worklist from the worklist index (never a Scan), the patient detail with its
 // recommendation and timeline (every read audited), throughput from pre-aggregated counters,
 // and the audit trail.
-import { auditQuerySchema, listPatientsQuerySchema, throughputQuerySchema } from '../domain/schemas.js';
-import { allStageIds, stageOf } from '../domain/pathway.js';
+import { auditQuerySchema, listPatientsQuerySchemaFor, throughputQuerySchema } from '../domain/schemas.js';
+import { allStageIds, stageOf, type PathwayDefinition } from '../domain/pathway.js';
 import { STATUSES, type Status } from '../domain/vocabulary.js';
 import { validationError, notFound } from '../shared/errors.js';
 import { parse, requireRole, type Caller, type HttpResult } from '../shared/http.js';
@@ -24,9 +24,17 @@ async function withCursor<T>(hasCursor: boolean, fn: () => Promise<T>): Promise<
   }
 }
 
+const listQueries = new WeakMap<PathwayDefinition, ReturnType<typeof listPatientsQuerySchemaFor>>();
+/** The worklist query of the running pathway's stages (built once per definition). */
+function listQueryOf(def: PathwayDefinition): ReturnType<typeof listPatientsQuerySchemaFor> {
+  let schema = listQueries.get(def);
+  if (!schema) listQueries.set(def, (schema = listPatientsQuerySchemaFor(allStageIds(def))));
+  return schema;
+}
+
 export async function listPatients(deps: Deps, caller: Caller, query: Record<string, string>): Promise<HttpResult> {
   requireRole(caller, ['coordinator', 'physician'], 'list patients');
-  const q = parse(listPatientsQuerySchema, query, 'query');
+  const q = parse(listQueryOf(deps.pathway), query, 'query');
   const overdue = q.overdue === 'true';
   const now = deps.clock.now().toISOString();
   const stages: readonly string[] = q.stage ? [q.stage] : allStageIds(deps.pathway);
@@ -95,7 +103,7 @@ export async function getThroughput(deps: Deps, caller: Caller, query: Record<st
   requireRole(caller, ['administrator'], 'read metrics');
   const q = parse(throughputQuerySchema, query, 'query');
   const months = monthsInRange(q.from, q.to);
-  const report = throughputReport(months, await Promise.all(months.map((m) => deps.store.monthMetrics(m))));
+  const report = throughputReport(months, await Promise.all(months.map((m) => deps.store.monthMetrics(m))), allStageIds(deps.pathway));
   if (q.format === 'csv') {
     return {
       status: 200,

@@ -2,15 +2,13 @@
 // findings), how a stage and status read as an R4 Task status, and the follow-up check-in as a
 // Questionnaire whose items map one to one onto the FOLLOW_UP decision fields. Pure data and
 // functions: the FHIR adapter (functions/fhir) takes every stage-specific word from here.
-import { CARE_PATHWAY, stageOf, type PathwayDefinition } from './pathway.js';
+import { allStageIds, CARE_PATHWAY, stageOf, type PathwayDefinition } from './pathway.js';
 import {
   FOLLOW_UP_VISITS,
   NEURORADIOLOGY_SITES,
   OUTCOMES,
-  STAGES,
   STATUSES,
   type DecisionStage,
-  type Stage,
   type Status,
   type TeamRole,
 } from './vocabulary.js';
@@ -39,7 +37,9 @@ export const IDENTIFIER_SYSTEMS = {
 
 const words = (code: string) => code.toLowerCase().replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
 
-export const STAGE_CONCEPTS: readonly { code: Stage; display: string }[] = STAGES.map((code) => ({ code, display: words(code) }));
+/** The deployed pathway's stages (pathway.ts): a stage added to the definition is in the code system. */
+const STAGES = allStageIds(CARE_PATHWAY);
+export const STAGE_CONCEPTS: readonly { code: string; display: string }[] = STAGES.map((code) => ({ code, display: words(code) }));
 export const STATUS_CONCEPTS: readonly { code: Status; display: string }[] = STATUSES.map((code) => ({ code, display: words(code) }));
 export const SITE_CONCEPTS = NEURORADIOLOGY_SITES.map((code) => ({ code, display: code }));
 export const ORTHOSTATIC_PATTERNS = ['classic_immediate', 'delayed', 'end_of_day', 'non_orthostatic'] as const;

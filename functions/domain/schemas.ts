@@ -3,12 +3,9 @@
 import * as z from 'zod';
 import {
   AUDIT_ACTIONS,
-  DECISION_STAGES,
   FOLLOW_UP_VISITS,
   OUTCOMES,
-  STAGES,
   STATUSES,
-  type DecisionStage,
   HOLD_REASONS,
   LEAK_TYPES,
   NEURORADIOLOGY_SITES,
@@ -279,12 +276,6 @@ export type Decision =
   | NeurosurgicalDecision
   | FollowUpDecision;
 
-/** First pass: `stage` picks the schema; the stage-specific schema then checks the rest. */
-export const decisionEnvelopeSchema = z.looseObject({
-  stage: z.enum(DECISION_STAGES as [DecisionStage, ...DecisionStage[]]),
-  outcome: z.string(),
-});
-
 /** POST /patients/{patientId}/red-flags (R11). The note stays in the product, never in an email. */
 export const redFlagSchema = z.strictObject({
   complications: z.array(z.enum(RED_FLAGS)).min(1, 'must name at least one complication').max(RED_FLAGS.length).refine(unique, 'must not repeat a complication'),
@@ -321,14 +312,19 @@ const limit = z.coerce.number().int('must be a whole number').min(1).max(200);
 const isoInstant = z.string().refine((s) => /^\d{4}-\d{2}-\d{2}/.test(s) && !Number.isNaN(Date.parse(s)), 'must be an ISO date or timestamp');
 const nextToken = z.string().max(2000).regex(/^[A-Za-z0-9_-]+$/, 'must be a token from a previous page');
 
-export const listPatientsQuerySchema = z.strictObject({
-  stage: z.enum(STAGES).optional(),
-  status: z.enum(STATUSES).optional(),
-  site: z.enum(NEURORADIOLOGY_SITES).optional(),
-  overdue: z.enum(['true', 'false']).optional(),
-  limit: limit.optional(),
-  nextToken: nextToken.optional(),
-});
+/**
+ * GET /patients query, for a pathway's stages (pathway.ts `allStageIds`): a function of the stage
+ * list, not a constant, so a stage added to the definition is a valid filter without touching this.
+ */
+export const listPatientsQuerySchemaFor = (stageIds: readonly string[]) =>
+  z.strictObject({
+    stage: z.enum(stageIds as [string, ...string[]]).optional(),
+    status: z.enum(STATUSES).optional(),
+    site: z.enum(NEURORADIOLOGY_SITES).optional(),
+    overdue: z.enum(['true', 'false']).optional(),
+    limit: limit.optional(),
+    nextToken: nextToken.optional(),
+  });
 
 export const auditQuerySchema = z.strictObject({
   patientId: z.string().regex(/^[0-9A-Z]{26}$/, 'must be a patient id').optional(),

@@ -5,9 +5,8 @@
 import * as z from 'zod';
 import {
   auditQuerySchema,
-  decisionSchemas,
   holdSchema,
-  listPatientsQuerySchema,
+  listPatientsQuerySchemaFor,
   redFlagSchema,
   referralSchema,
   resumeSchema,
@@ -15,6 +14,7 @@ import {
   withdrawSchema,
   reopenSchema,
 } from '../domain/schemas.js';
+import { allStageIds, CARE_PATHWAY } from '../domain/pathway.js';
 import { FHIR_ROUTES } from '../fhir/routes.js';
 import {
   auditChainSchema,
@@ -60,7 +60,7 @@ export const OPERATIONS: readonly Operation[] = [
   },
   {
     method: 'get', path: '/patients', operationId: 'listPatients', summary: 'The worklist: patients by stage, status, site, overdue', roles: 'coordinators, physicians',
-    query: listPatientsQuerySchema, responses: { 200: { description: 'One page of patients, sorted by due date.', schema: patientPageSchema } }, errors: [400, 401, 403, 503],
+    query: listPatientsQuerySchemaFor(allStageIds(CARE_PATHWAY)), responses: { 200: { description: 'One page of patients, sorted by due date.', schema: patientPageSchema } }, errors: [400, 401, 403, 503],
   },
   {
     method: 'get', path: '/patients/{patientId}', operationId: 'getPatient', summary: 'The patient, the pending decision with its recommendation, and the timeline (the read is audited)',
@@ -69,7 +69,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'post', path: '/patients/{patientId}/decisions', operationId: 'recordDecision', summary: 'Record the decision of the pending stage (fields by stage)',
     roles: 'physicians (clinical stages); coordinators and physicians (follow-up)',
-    body: { oneOf: Object.values(decisionSchemas), discriminator: 'stage' },
+    body: { oneOf: CARE_PATHWAY.stages.map((s) => s.schema), discriminator: 'stage' },
     responses: { 202: { description: 'Recorded and handed to the pathway.', schema: decisionAcceptedSchema } }, errors: WRITE_ERRORS,
   },
   {

@@ -4,11 +4,13 @@
 // loose: the contract may add fields, and clients must accept them.
 import * as z from 'zod';
 import { referralSchema } from '../domain/schemas.js';
-import { DECISION_STAGES, HOLD_REASONS, ROLES, STAGES, STATUSES, type DecisionStage } from '../domain/vocabulary.js';
+import { allStageIds, CARE_PATHWAY, decisionStageIds } from '../domain/pathway.js';
+import { HOLD_REASONS, ROLES, STATUSES } from '../domain/vocabulary.js';
 
 const instant = z.string().describe('ISO 8601 timestamp');
-const stage = z.enum(STAGES);
-const decisionStage = z.enum(DECISION_STAGES as [DecisionStage, ...DecisionStage[]]);
+// The deployed pathway's stages (pathway.ts): a stage added to the definition is in the document.
+const stage = z.enum(allStageIds(CARE_PATHWAY) as [string, ...string[]]);
+const decisionStage = z.enum(decisionStageIds(CARE_PATHWAY) as [string, ...string[]]);
 const status = z.enum(STATUSES);
 
 export const errorBodySchema = z

@@ -44,6 +44,10 @@ describe('a pathway grown by one stage', () => {
     expect(inReview.awaiting).toMatchObject({ stage: 'MULTIDISCIPLINARY_REVIEW', role: 'physician', team: 'neurointerventional', site: 'sacramento' });
     const list = await stack.api('GET', '/patients?limit=200', { role: 'coordinator' });
     expect(list.body.items.find((i: { patientId: string }) => i.patientId === patientId)).toMatchObject({ stage: 'MULTIDISCIPLINARY_REVIEW', overdue: false });
+    // The worklist filter takes the new stage (its query schema is built from the definition).
+    const filtered = await stack.api('GET', '/patients?stage=MULTIDISCIPLINARY_REVIEW&limit=200', { role: 'coordinator' });
+    expect(filtered.status, JSON.stringify(filtered.body)).toBe(200);
+    expect(filtered.body.items.map((i: { patientId: string }) => i.patientId)).toContain(patientId);
     const detail = await stack.api('GET', `/patients/${patientId}`, { role: 'physician' });
     expect(detail.body.pendingDecision).toMatchObject({ stage: 'MULTIDISCIPLINARY_REVIEW', allowedOutcomes: ['approve', 'revise'] });
     expect(detail.body.recommendation).toBeNull();
@@ -63,5 +67,14 @@ describe('a pathway grown by one stage', () => {
     expect(reviewMails).toHaveLength(2);
     expect(reviewMails.every((m) => m.destination.to.includes('neurointerventional.sacramento@example.org'))).toBe(true);
     expect(reviewMails[0]?.body.text).toContain('approve or revise');
+
+    // The throughput report counts the new stage like any other (its stage list is the definition's).
+    const month = new Date().toISOString().slice(0, 7);
+    const report = await stack.api('GET', `/metrics/throughput?from=${month}&to=${month}`, { role: 'administrator' });
+    expect(report.status).toBe(200);
+    const row = report.body.totals.stages.find((s: { stage: string }) => s.stage === 'MULTIDISCIPLINARY_REVIEW');
+    expect(row).toMatchObject({ entered: expect.any(Number), exited: expect.any(Number) });
+    expect(row.entered).toBeGreaterThanOrEqual(2);
+    expect(row.exited).toBeGreaterThanOrEqual(2);
   });
 });

@@ -1,5 +1,5 @@
 // The shapes the API answers with (functions/app/queries.ts), as the dashboard reads them.
-import type { DecisionStage, HoldReason, Role, Stage, Status } from '../../functions/domain/vocabulary.js';
+import type { HoldReason, Role, Status } from '../../functions/domain/vocabulary.js';
 import type { Referral } from '../../functions/domain/schemas.js';
 
 export type { ThroughputReport, MonthReport, StageMonth } from '../../functions/app/throughput.js';
@@ -7,7 +7,7 @@ export type { ThroughputReport, MonthReport, StageMonth } from '../../functions/
 export interface PatientListItem {
   readonly patientId: string;
   readonly caseRef: string;
-  readonly stage: Stage;
+  readonly stage: string;
   readonly status: Status;
   readonly site: string;
   readonly stageEnteredAt: string;
@@ -25,7 +25,7 @@ export interface PatientListItem {
 export type AwaitingTeam = 'neuroradiology' | 'neurointerventional' | 'neurosurgery' | 'coordinators' | 'referrer';
 
 export interface Awaiting {
-  readonly stage: DecisionStage;
+  readonly stage: string;
   readonly role: Role;
   readonly team?: AwaitingTeam;
   readonly site?: string | null;
@@ -48,14 +48,14 @@ export interface Source {
 
 export interface PendingDecision {
   readonly id?: string;
-  readonly stage: DecisionStage;
+  readonly stage: string;
   readonly allowedOutcomes: readonly string[];
   readonly dueAt: string;
   readonly visit?: string;
 }
 
 export interface Recommendation {
-  readonly stage: DecisionStage;
+  readonly stage: string;
   readonly recommended: string;
   readonly ruleIds: readonly string[];
   readonly rationale: string;
@@ -77,7 +77,7 @@ export interface Actor {
 export interface TimelineEvent {
   readonly at: string;
   readonly action: string;
-  readonly stage: Stage | null;
+  readonly stage: string | null;
   readonly actor: Actor;
   readonly details?: Record<string, unknown>;
 }
@@ -117,7 +117,7 @@ export interface PatientDetail {
     readonly hit6Baseline?: number;
     readonly notes?: string;
   };
-  readonly stage: Stage;
+  readonly stage: string;
   readonly status: Status;
   readonly stageEnteredAt: string;
   readonly dueAt: string | null;
@@ -139,7 +139,7 @@ export interface Page<T> {
 /** GET /metrics/sla (functions/app/sla-report.ts). */
 export interface SlaRow {
   readonly month: string;
-  readonly stage: DecisionStage;
+  readonly stage: string;
   readonly decisions: number;
   readonly withinServiceLevel: number;
   readonly shareWithinServiceLevel: number | null;
@@ -152,7 +152,7 @@ export interface SlaRow {
 export interface OverdueItem {
   readonly patientId: string;
   readonly caseRef: string;
-  readonly stage: DecisionStage;
+  readonly stage: string;
   readonly site: string;
   readonly dueAt: string | null;
   readonly awaiting: PatientListItem['awaiting'];

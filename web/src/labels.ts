@@ -1,6 +1,9 @@
 // Human labels for the contract's vocabulary and dates. Values stay as the API spells them;
 // only what is shown changes.
-import { STAGES, type AuditAction } from '../../functions/domain/vocabulary.js';
+import { allStageIds, CARE_PATHWAY } from '../../functions/domain/pathway.js';
+import type { AuditAction } from '../../functions/domain/vocabulary.js';
+
+const STAGES = allStageIds(CARE_PATHWAY);
 
 const ACRONYMS: Record<string, string> = {
   ctm: 'CTM',
@@ -141,7 +144,7 @@ export const todayIso = (): string => {
  */
 export function plainMessage(message: string): string {
   return message
-    .replace(/\b[A-Z]+(?:_[A-Z]+)*\b/g, (m) => ((STAGES as readonly string[]).includes(m) ? label(m) : m))
+    .replace(/\b[A-Z]+(?:_[A-Z]+)*\b/g, (m) => (STAGES.includes(m) ? label(m) : m))
     .replace(/\b[a-z0-9]+(?:_[a-z0-9]+)+\b/g, (m) => {
       const l = label(m);
       return ACRONYMS[m.split('_')[0] ?? ''] ? l : l.charAt(0).toLowerCase() + l.slice(1);

@@ -3,7 +3,7 @@
 // referring doctor), and whether the signed-in user is among those who may decide it.
 import { DEFAULT_CONFIG } from '../../functions/domain/config.js';
 import { awaitingFor, CARE_PATHWAY } from '../../functions/domain/pathway.js';
-import type { DecisionStage, Role } from '../../functions/domain/vocabulary.js';
+import type { Role } from '../../functions/domain/vocabulary.js';
 import type { Awaiting, AwaitingTeam, PatientListItem, TimelineEvent } from './api-types.js';
 import { label } from './labels.js';
 
@@ -15,7 +15,7 @@ export interface Decider {
 }
 
 export interface WaitingOn {
-  readonly stage: DecisionStage;
+  readonly stage: string;
   readonly role: Role;
   readonly team: AwaitingTeam;
   readonly site: string | null;

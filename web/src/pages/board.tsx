@@ -4,7 +4,11 @@
 // patient names appear on the patient page alone.
 import { Alert, Badge, Button, Checkbox, Group, NativeSelect, Paper, SegmentedControl, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { NEURORADIOLOGY_SITES, STAGES, STATUSES } from '../../../functions/domain/vocabulary.js';
+import { allStageIds, CARE_PATHWAY } from '../../../functions/domain/pathway.js';
+import { NEURORADIOLOGY_SITES, STATUSES } from '../../../functions/domain/vocabulary.js';
+
+/** The pathway's stages in order, from its definition: a stage added there gets its column. */
+const STAGES = allStageIds(CARE_PATHWAY);
 import { allPages } from '../api.js';
 import type { PatientListItem } from '../api-types.js';
 import { DueText, PatientFlags, UrgencyBadge } from '../components/badges.js';

@@ -1,17 +1,18 @@
 // The decision form of the pending stage: the fields of the contract's decision table, checked
-// with the same decisionSchemas the API validates with. API 400 issues appear next to their
+// with the same stage schema (from the pathway definition) the API validates with. A stage added
+// to the definition without a form of its own here gets one from the definition: its outcomes,
+// and a reason when an outcome requires one. API 400 issues appear next to their
 // fields; a 409 (the stage moved on, or was already decided) is a banner.
 import { Alert, Badge, Button, Checkbox, Fieldset, Group, NativeSelect, NumberInput, Radio, SimpleGrid, Stack, Text, TextInput, Textarea } from '@mantine/core';
 import { useState } from 'react';
 import { CHECKLIST_LABEL, SIDES_IMAGED, SURGICAL_INDICATIONS } from '../../../functions/domain/clinical-facts.js';
-import { decisionSchemas } from '../../../functions/domain/schemas.js';
+import { CARE_PATHWAY } from '../../../functions/domain/pathway.js';
 import {
   FOLLOW_UP_VISITS,
   LEAK_TYPES,
   PATCH_PROCEDURES,
   SURGICAL_PROCEDURES,
   TECHNIQUES,
-  type DecisionStage,
 } from '../../../functions/domain/vocabulary.js';
 import { ApiFailure, apiJson, type Issue } from '../api.js';
 import type { PatientDetail, PendingDecision, Recommendation } from '../api-types.js';
@@ -59,11 +60,12 @@ interface Group {
 const reason = (): Field => ({ kind: 'reason', name: 'reason', label: 'Reason' });
 
 /** The reason field's label for the outcome chosen: required, or a comment. */
-function reasonLabel(stage: DecisionStage, outcome: string, recommended: string | null): string {
+function reasonLabel(stage: string, outcome: string, recommended: string | null): string {
   if (stage === 'TRIAGE' && outcome === 'decline') return 'Reason for declining (required)';
   if (stage === 'TRIAGE' && outcome === 'request_info') return 'Information needed from the referring physician (required)';
   if (stage === 'IMAGING_SELECTION' && outcome === 'override') return 'Reason for choosing another technique (required)';
   if (stage === 'TREATMENT_PLANNING' && outcome !== '' && recommended !== null && outcome !== recommended) return 'Reason for a plan other than the recommendation (required)';
+  if (CARE_PATHWAY.stages.find((s) => s.id === stage)?.outcomes[outcome]?.requires?.includes('reason')) return 'Reason (required)';
   return 'Comment (optional)';
 }
 
@@ -122,7 +124,7 @@ const INDICATION_LABELS: Record<string, string> = {
   other: 'Other',
 };
 
-const FORMS: Record<DecisionStage, readonly Group[]> = {
+const FORMS: Readonly<Partial<Record<string, readonly Group[]>>> = {
   TRIAGE: [
     {
       legend: 'Brain MRI (Bern score inputs)',
@@ -238,12 +240,23 @@ const FORMS: Record<DecisionStage, readonly Group[]> = {
   ],
 };
 
+/** The stage's field groups: its own form above, or the one its definition implies. */
+function formOf(stage: string): readonly Group[] {
+  const own = FORMS[stage];
+  if (own) return own;
+  const def = CARE_PATHWAY.stages.find((s) => s.id === stage);
+  const needingReason = Object.entries(def?.outcomes ?? {})
+    .filter(([, o]) => o.requires?.includes('reason'))
+    .map(([id]) => id);
+  return [{ legend: 'Reason', ...(needingReason.length ? { note: `required to ${needingReason.map((o) => label(o).toLowerCase()).join(' or ')}` } : {}), fields: [reason()] }];
+}
+
 const pathOf = (g: Group, f: Field) => (g.object ? `${g.object}.${f.name}` : f.name);
 
 /** Field labels by body path, for the error summary. */
-function labelsOf(stage: DecisionStage): Record<string, string> {
+function labelsOf(stage: string): Record<string, string> {
   const out: Record<string, string> = { outcome: 'Outcome', stage: 'Stage' };
-  for (const g of FORMS[stage]) {
+  for (const g of formOf(stage)) {
     if (g.object) out[g.object] = g.legend;
     // "Reason (required to decline …)" reads as "Reason" before the schema's own message.
     for (const f of g.fields) out[pathOf(g, f)] = f.label.replace(/ \(.*\)$/, '');
@@ -254,9 +267,9 @@ function labelsOf(stage: DecisionStage): Record<string, string> {
 const filled = (v: Value | undefined) => v !== undefined && v !== '' && v !== false;
 
 /** The request body from the form's flat values, leaving out what was not filled in. */
-export function decisionBody(stage: DecisionStage, outcome: string, values: Readonly<Record<string, Value>>, pendingDecisionId?: string): Record<string, unknown> {
+export function decisionBody(stage: string, outcome: string, values: Readonly<Record<string, Value>>, pendingDecisionId?: string): Record<string, unknown> {
   const body: Record<string, unknown> = { stage, ...(pendingDecisionId ? { pendingDecisionId } : {}), outcome };
-  for (const g of FORMS[stage]) {
+  for (const g of formOf(stage)) {
     if (g.shownFor && !g.shownFor.includes(outcome)) continue;
     const target: Record<string, unknown> = {};
     for (const f of g.fields) {
@@ -293,7 +306,7 @@ export function decisionBody(stage: DecisionStage, outcome: string, values: Read
   return body;
 }
 
-function initialValues(stage: DecisionStage, pending: PendingDecision, recommendation: Recommendation | null, patient: PatientDetail): Record<string, Value> {
+function initialValues(stage: string, pending: PendingDecision, recommendation: Recommendation | null, patient: PatientDetail): Record<string, Value> {
   const technique = (v: string | undefined) => (v && (TECHNIQUES as readonly string[]).includes(v) ? v : '');
   if (stage === 'IMAGING_SELECTION') return { technique: technique(recommendation?.recommended) };
   if (stage === 'MYELOGRAPHY') return { technique: technique(patient.clinical.selectedTechnique ?? recommendation?.recommended) };
@@ -326,7 +339,9 @@ export function DecisionForm({ patient, pending, recommendation, onRecorded }: D
     setFailure(null);
     // The id of the pending decision this form answers: a stale tab gets 409, never a wrong write.
     const body = decisionBody(stage, outcome, values, (pending as PendingDecision & { readonly id?: string }).id);
-    const parsed = decisionSchemas[stage].safeParse(body);
+    // A stage this build does not know (a newer definition on the API) is checked by the API alone.
+    const schema = CARE_PATHWAY.stages.find((s) => s.id === stage)?.schema;
+    const parsed = schema ? schema.safeParse(body) : ({ success: true, data: body } as const);
     if (!parsed.success) {
       setIssues(zodIssues(parsed.error));
       return;
@@ -472,7 +487,7 @@ export function DecisionForm({ patient, pending, recommendation, onRecorded }: D
             ))}
           </Group>
         </Radio.Group>
-        {FORMS[stage]
+        {formOf(stage)
           .filter((g) => !g.shownFor || g.shownFor.includes(outcome))
           .map((g) => (
             <Fieldset key={g.legend} legend={g.note ? `${g.legend} (${g.note})` : g.legend}>

@@ -4,7 +4,9 @@
 import { Checkbox, NativeSelect, SimpleGrid, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, LabelList, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { DECISION_STAGES } from '../../../functions/domain/vocabulary.js';
+import { CARE_PATHWAY, decisionStageIds } from '../../../functions/domain/pathway.js';
+
+const DECISION_STAGES = decisionStageIds(CARE_PATHWAY);
 import { apiJson, queryString } from '../api.js';
 import { percentOf } from '../../../functions/app/figures.js';
 import type { SlaReport, SlaRow } from '../api-types.js';
