@@ -18,6 +18,16 @@ interface Waiter {
 
 const MAX_ROUNDS = 4;
 
+/**
+ * The fields the bench's predicates and the driver read (engine.ts): the rest of the record (the
+ * clinical history, the referral, the outbox) is not fetched, so the observer's reads cost
+ * DynamoDB Local as little as they can while the engine it measures runs beside them.
+ */
+const WATCHED = {
+  ProjectionExpression: '#id, #st, #sg, taskToken, decidedAt, pendingDecision, notified, lastStep, #h.selectedTechnique',
+  ExpressionAttributeNames: { '#id': 'patientId', '#st': 'status', '#sg': 'stage', '#h': 'history' },
+};
+
 export class RecordWatcher {
   private readonly waiters = new Map<string, Waiter>();
   private running = false;
@@ -81,11 +91,12 @@ export class RecordWatcher {
   }
 
   private async check(ids: string[]): Promise<void> {
-    const out = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: ids.map((id) => keys.patient(id)), ConsistentRead: true } } }));
+    const out = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: ids.map((id) => keys.patient(id)), ConsistentRead: true, ...WATCHED } } }));
     this.reads += 1;
     const now = Date.now();
     for (const item of out.Responses?.[this.table] ?? []) {
-      const record = item as unknown as PatientRecord;
+      // Only the WATCHED fields: enough for the predicates (and `history` holds selectedTechnique alone).
+      const record = { history: {}, ...item } as unknown as PatientRecord;
       const w = this.waiters.get(record.patientId);
       if (!w) continue;
       w.last = record;
