@@ -203,7 +203,7 @@ export async function rawTransactRate(
       rev: 1,
       patientId,
       referralId: `BENCH-RAW-${opts.runTag}-${patientId}`,
-      caseRef: `RAW-${i}`,
+      caseRef: `RAW-${opts.runTag}-${i}`,
       executionArn: `${template.executionArn.replace(/:[^:]+$/, '')}:${patientId}`,
       status: 'active',
       stage: 'TRIAGE',
