@@ -5,7 +5,7 @@
 // the other gets 409. The execution is then handed the outcome on the waiting task's token.
 import * as z from 'zod';
 import { checkDecision, recommendationFor } from '../domain/decision-checks.js';
-import { deciderTeams, decisionStageIds, stageOf, type DecisionBody } from '../domain/pathway.js';
+import { deciderTeams, decisionStageIds, mayRecordDecision, stageOf, type DecisionBody } from '../domain/pathway.js';
 import { PathwayRuleError, recordDecision, type HandOff } from '../domain/record.js';
 import { conflict, forbidden, notFound, StaleDecisionError, validationError } from '../shared/errors.js';
 import { parse, requirePatientId, requireRole, type Caller, type HttpResult } from '../shared/http.js';
@@ -32,9 +32,8 @@ export async function submitDecision(deps: Deps, caller: Caller, patientId: stri
   const envelope = parse(z.looseObject({ stage: z.enum(stages), outcome: z.string() }), body, 'decision');
   const stageDef = stageOf(deps.pathway, envelope.stage);
   const role = requireRole(caller, stageDef.deciders, `record ${stageDef.label.toLowerCase()} decisions`);
-  const teams = deciderTeams(deps.config, stageDef.id);
-  if (role === 'physician' && teams && !(request.team && teams.includes(request.team))) {
-    throw forbidden(`Only physicians of ${teams.join(', ')} may record ${stageDef.label.toLowerCase()} decisions.`);
+  if (!mayRecordDecision(deps.pathway, deps.config, stageDef.id, [role], request.team)) {
+    throw forbidden(`Only physicians of ${(deciderTeams(deps.config, stageDef.id) ?? []).join(', ')} may record ${stageDef.label.toLowerCase()} decisions.`);
   }
   const decision = parse(stageDef.schema, body, 'decision') as DecisionBody;
   requirePatientId(patientId);

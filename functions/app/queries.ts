@@ -2,7 +2,7 @@
 // recommendation and timeline (every read audited), throughput from pre-aggregated counters,
 // and the audit trail.
 import { auditQuerySchema, listPatientsQuerySchemaFor, throughputQuerySchema } from '../domain/schemas.js';
-import { allStageIds, stageOf, type PathwayDefinition } from '../domain/pathway.js';
+import { allStageIds, mayRecordDecision, stageOf, type PathwayDefinition } from '../domain/pathway.js';
 import { STATUSES, type Status } from '../domain/vocabulary.js';
 import { validationError, notFound } from '../shared/errors.js';
 import { parse, requireRole, type Caller, type HttpResult } from '../shared/http.js';
@@ -90,7 +90,15 @@ export async function getPatient(deps: Deps, caller: Caller, patientId: string):
       pathwayVersion: p.pathwayVersion,
       executionArn: p.executionArn,
       pendingDecision: pending
-        ? { id: pending.id, stage: pending.stage, allowedOutcomes: pending.allowedOutcomes, dueAt: pending.dueAt, ...(pending.visit ? { visit: pending.visit } : {}) }
+        ? {
+            id: pending.id,
+            stage: pending.stage,
+            allowedOutcomes: pending.allowedOutcomes,
+            dueAt: pending.dueAt,
+            ...(pending.visit ? { visit: pending.visit } : {}),
+            // The decision service's own rule for this caller, so the dashboard offers the form exactly when a 202 is possible.
+            mayDecide: mayRecordDecision(deps.pathway, deps.config, pending.stage, caller.roles, caller.team),
+          }
         : null,
       recommendation: pending && stageOf(deps.pathway, pending.stage).recommends ? recommendationFor(deps.config, pending.stage as never, p.history) : null,
       clinical: p.history,

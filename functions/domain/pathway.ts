@@ -311,6 +311,18 @@ export function deciderTeams(config: PathwayConfig, stage: string): readonly str
   return (config.deciderTeams as Readonly<Record<string, readonly string[] | undefined>> | undefined)?.[stage];
 }
 
+/**
+ * Whether a caller with `roles` (and, for a physician, `team`) may record `stage`'s decision: one
+ * of the stage's deciders, and a physician within the configured teams where deciderTeams narrows
+ * the stage. The decision service enforces this; the patient view reports it as `mayDecide`.
+ */
+export function mayRecordDecision(def: PathwayDefinition, config: PathwayConfig, stage: string, roles: readonly Role[], team: string | undefined): boolean {
+  const role = roles.find((r) => stageOf(def, stage).deciders.includes(r));
+  if (!role) return false;
+  const teams = deciderTeams(config, stage);
+  return !(role === 'physician' && teams && !(team && teams.includes(team)));
+}
+
 /** The service level of a stage in days (configuration overrides the definition). */
 export function serviceLevelDays(def: PathwayDefinition, config: PathwayConfig, stage: string): number | 'followUpSchedule' {
   const s = stageOf(def, stage);

@@ -55,7 +55,14 @@ export const timelineEventSchema = z
   .meta({ id: 'TimelineEvent' });
 
 export const pendingDecisionSchema = z
-  .looseObject({ id: z.string().optional(), stage: decisionStage, allowedOutcomes: z.array(z.string()), dueAt: instant, visit: z.string().optional() })
+  .looseObject({
+    id: z.string().optional(),
+    stage: decisionStage,
+    allowedOutcomes: z.array(z.string()),
+    dueAt: instant,
+    visit: z.string().optional(),
+    mayDecide: z.boolean().optional().describe('Whether the caller may record this decision (their role, and their team where the stage is narrowed to teams).'),
+  })
   .meta({ id: 'PendingDecision' });
 
 export const recommendationSchema = z

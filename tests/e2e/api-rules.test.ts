@@ -85,6 +85,9 @@ describe('decisions', () => {
     expect((invalid.body.error.issues as { path: string }[]).map((i) => i.path)).toEqual(expect.arrayContaining(['brainMri', 'spineMri', 'ichd3']));
     expect(await auditCount(patientId)).toBe(before);
     expect((await stack.store().getPatient(patientId))?.decidedAt).toBeNull();
+    // The patient view tells each caller beforehand, by the decision service's own rule.
+    expect((await stack.api('GET', `/patients/${patientId}`, { role: 'coordinator' })).body.pendingDecision.mayDecide).toBe(false);
+    expect((await stack.api('GET', `/patients/${patientId}`, { role: 'physician' })).body.pendingDecision.mayDecide).toBe(true);
   });
 
   it('lets exactly one of two simultaneous decisions win, and refuses the repeat with 409', async () => {

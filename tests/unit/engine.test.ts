@@ -7,7 +7,7 @@ import { deliverOutbox, pathwayEventSinks, type PathwayEvent } from '../../funct
 import { DEFAULT_CONFIG, type PathwayConfig } from '../../functions/domain/config.js';
 import { recommendationFor } from '../../functions/domain/decision-checks.js';
 import { emptyHistory } from '../../functions/domain/history.js';
-import { CARE_PATHWAY, awaitingFor, decisionForms } from '../../functions/domain/pathway.js';
+import { CARE_PATHWAY, awaitingFor, decisionForms, mayRecordDecision } from '../../functions/domain/pathway.js';
 import {
   attachTask,
   hold,
@@ -253,5 +253,11 @@ describe('the engine services', () => {
     const outside = await submitDecision(deps, caller, ID, acceptTriage(), { team: 'neurosurgery' }).catch((e: unknown) => e);
     expect((outside as ApiError).status).toBe(403);
     expect((await submitDecision(deps, caller, ID, acceptTriage(), { team: 'neuroradiology' })).status).toBe(202);
+    // The rule the patient view reports as `mayDecide` is the one the decision service applied.
+    expect(mayRecordDecision(CARE_PATHWAY, config, 'TRIAGE', ['physician'], 'neurosurgery')).toBe(false);
+    expect(mayRecordDecision(CARE_PATHWAY, config, 'TRIAGE', ['physician'], 'neuroradiology')).toBe(true);
+    expect(mayRecordDecision(CARE_PATHWAY, config, 'TRIAGE', ['physician'], undefined)).toBe(false);
+    expect(mayRecordDecision(CARE_PATHWAY, config, 'TRIAGE', ['coordinator'], undefined)).toBe(false);
+    expect(mayRecordDecision(CARE_PATHWAY, DEFAULT_CONFIG, 'TRIAGE', ['physician'], undefined)).toBe(true);
   });
 });

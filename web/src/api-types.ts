@@ -52,6 +52,8 @@ export interface PendingDecision {
   readonly allowedOutcomes: readonly string[];
   readonly dueAt: string;
   readonly visit?: string;
+  /** The API's answer to "may I record it" for the signed-in user (absent from an older API). */
+  readonly mayDecide?: boolean;
 }
 
 export interface Recommendation {

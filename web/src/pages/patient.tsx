@@ -337,7 +337,10 @@ export function PatientPage({ patientId, session }: { patientId: string; session
 
   const pending = p.pendingDecision;
   const w = waitingOn(p, lastTriageOutcome(p.timeline));
-  const canDecide = pending && w ? mayDecide(session, w) : false;
+  // The form is offered to the team the case waits on (the board's rule), and only when the API
+  // says this user may record it (`mayDecide`, the decision service's own rule): never a form that
+  // can only end in 403. An older API without `mayDecide` leaves the board's rule alone.
+  const canDecide = pending && w ? mayDecide(session, w) && pending.mayDecide !== false : false;
   const name = `${p.patient.givenName} ${p.patient.familyName}`;
   const version = versionLabel(p.pathwayVersion);
   const resume = p.hold ? expectedResume(p.hold) : null;
