@@ -15,7 +15,9 @@ import {
   reopenSchema,
 } from '../domain/schemas.js';
 import { allStageIds, CARE_PATHWAY } from '../domain/pathway.js';
+import { TEAM_ROUTE_KEYS } from '../api/team-routes.js';
 import { FHIR_ROUTES } from '../fhir/routes.js';
+import { TEAM_OPERATIONS } from './team-operations.js';
 import {
   auditChainSchema,
   auditPageSchema,
@@ -35,7 +37,7 @@ type JsonSchema = Record<string, unknown>;
 type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 503;
 
 interface Operation {
-  readonly method: 'get' | 'post';
+  readonly method: 'get' | 'post' | 'put' | 'delete';
   readonly path: string;
   readonly operationId: string;
   readonly summary: string;
@@ -164,6 +166,29 @@ function requestBody(body: NonNullable<Operation['body']>): JsonSchema {
   return { required: true, content: { 'application/json': { schema } } };
 }
 
+/** The path's parameters: the patient id with its pattern, any other id as a string. */
+function pathParameters(path: string): JsonSchema[] {
+  return [...path.matchAll(/\{(\w+)\}/g)].map((m) => (m[1] === 'patientId' ? patientId : { name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+}
+
+/** The team-work routes as operations (functions/openapi/team-operations.ts). */
+function teamOperations(): Operation[] {
+  return TEAM_ROUTE_KEYS.map((key) => {
+    const [method, path] = key.split(' ') as [string, string];
+    const t = TEAM_OPERATIONS[key];
+    return {
+      method: method.toLowerCase() as Operation['method'],
+      path,
+      operationId: t.operationId,
+      summary: t.summary,
+      roles: t.roles,
+      ...(t.body ? { body: t.body } : {}),
+      responses: { [t.status]: { description: t.answer } },
+      errors: t.errors,
+    };
+  });
+}
+
 function operationObject(op: Operation): JsonSchema {
   const responses: Record<string, JsonSchema> = {};
   for (const [status, r] of Object.entries(op.responses)) {
@@ -188,7 +213,7 @@ function operationObject(op: Operation): JsonSchema {
     description: `Who may call it: ${op.roles}.`,
     tags: [op.path.split('/')[1] ?? 'api'],
     ...(op.public ? { security: [] } : {}),
-    ...(op.path.includes('{patientId}') || op.query ? { parameters: [...(op.path.includes('{patientId}') ? [patientId] : []), ...(op.query ? queryParameters(op.query) : [])] } : {}),
+    ...(pathParameters(op.path).length || op.query ? { parameters: [...pathParameters(op.path), ...(op.query ? queryParameters(op.query) : [])] } : {}),
     ...(op.body ? { requestBody: requestBody(op.body) } : {}),
     responses,
   };
@@ -218,7 +243,7 @@ function fhirPaths(): Record<string, Record<string, JsonSchema>> {
 
 export function openApiDocument(serverUrl?: string): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {};
-  for (const op of OPERATIONS) {
+  for (const op of [...OPERATIONS, ...teamOperations()]) {
     paths[op.path] ??= {};
     (paths[op.path] as Record<string, JsonSchema>)[op.method] = operationObject(op);
   }
@@ -240,6 +265,8 @@ export function openApiDocument(serverUrl?: string): JsonSchema {
       { name: 'metrics', description: 'Administrators: throughput and service levels' },
       { name: 'audit', description: 'Administrators: who did and viewed what' },
       { name: 'health', description: 'Readiness' },
+      { name: 'work', description: 'Team work: my work (also /directory, /bookings, /bulk, /filters, /metrics/team and the case routes under /patients)' },
+      { name: 'referrer', description: 'Referring doctors: their own patients, and answering a request for information' },
       { name: 'fhir', description: 'FHIR R4 (referrals, Task status, check-ins); described in full by its CapabilityStatement' },
     ],
     paths: { ...paths, ...fhirPaths() },

@@ -7,7 +7,7 @@ import addFormats from 'ajv-formats';
 import * as z from 'zod';
 import { referralSchema } from '../../functions/domain/schemas.js';
 import { openApiDocument } from '../../functions/openapi/document.js';
-import { API_ROUTES } from '../../local/stack.js';
+import { API_ROUTES, TEAM_API_ROUTES } from '../../local/stack.js';
 
 const doc = openApiDocument('http://127.0.0.1:3000') as any;
 
@@ -28,10 +28,18 @@ describe('the OpenAPI document', () => {
     expect(result.valid).toBe(true);
   });
 
-  it('has an operation for every route the local API serves', () => {
-    for (const route of API_ROUTES) {
+  it('has an operation for every route the local API serves, team work included', () => {
+    for (const route of [...API_ROUTES, ...TEAM_API_ROUTES]) {
       expect(doc.paths[route.path]?.[route.method.toLowerCase()], `${route.method} ${route.path}`).toBeDefined();
     }
+  });
+
+  it('describes the team routes with their own request schemas and path ids', () => {
+    const booking = doc.paths['/patients/{patientId}/bookings/{bookingId}'].put;
+    expect(booking.parameters.map((p: { name: string }) => p.name)).toEqual(['patientId', 'bookingId']);
+    expect(Object.keys(booking.requestBody.content['application/json'].schema.properties ?? {})).toEqual(expect.arrayContaining(['status']));
+    expect(doc.paths['/filters/{filterId}'].delete.responses['204']).toBeDefined();
+    expect(doc.paths['/patients/{patientId}/owner'].post.description).toContain('coordinators');
   });
 
   it('takes the referral body from the intake schema itself', () => {
