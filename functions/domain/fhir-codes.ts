@@ -131,6 +131,8 @@ export interface CheckInItem {
   /** The FOLLOW_UP decision field the answer fills. */
   readonly field: string;
   readonly required: boolean;
+  /** Asked only when another item has this coded answer (FHIR `enableWhen`), e.g. the month 3 visit. */
+  readonly enableWhen?: { readonly linkId: string; readonly code: string };
   readonly answer:
     | { readonly type: 'coding'; readonly system: string; readonly codes: readonly string[] }
     | { readonly type: 'integer'; readonly min: number; readonly max: number };
@@ -147,5 +149,6 @@ export const CHECK_IN_ITEMS: readonly CheckInItem[] = [
   { linkId: 'pgic', text: "Patient Global Impression of Change (1 = very much improved … 7 = very much worse)", field: 'pgic', required: false, answer: { type: 'integer', min: 1, max: 7 } },
   { linkId: 'headache-days', text: 'Headache days in the last month', field: 'headacheDaysPerMonth', required: false, answer: { type: 'integer', min: 0, max: 31 } },
   { linkId: 'hit6-total', text: 'HIT-6 total score', field: 'hit6', required: false, answer: { type: 'integer', min: 36, max: 78 } },
-  { linkId: 'brain-mri-bern-score', text: 'Bern score of the month 3 brain MRI (0-9)', field: 'brainMriBernScore', required: false, answer: { type: 'integer', min: 0, max: 9 } },
+  // R7: the brain MRI is repeated at month 3 only, so its Bern score is asked at that visit only.
+  { linkId: 'brain-mri-bern-score', text: 'Bern score of the month 3 brain MRI (0-9)', field: 'brainMriBernScore', required: false, enableWhen: { linkId: 'visit', code: 'month3' }, answer: { type: 'integer', min: 0, max: 9 } },
 ];

@@ -19,6 +19,13 @@ export function askedItems(): readonly CheckInItem[] {
   return CHECK_IN_ITEMS.filter((i) => i.field in shape);
 }
 
+/** The item's enableWhen as FHIR writes it: the condition item's coded answer. */
+function enableWhenOf(when: NonNullable<CheckInItem['enableWhen']>): NonNullable<QuestionnaireItem['enableWhen']>[number] {
+  const condition = CHECK_IN_ITEMS.find((i) => i.linkId === when.linkId);
+  const system = condition?.answer.type === 'coding' ? condition.answer.system : undefined;
+  return { question: when.linkId, operator: '=', answerCoding: { ...(system ? { system } : {}), code: when.code } };
+}
+
 export function checkInQuestionnaire(): Questionnaire {
   return {
     resourceType: 'Questionnaire',
@@ -33,6 +40,7 @@ export function checkInQuestionnaire(): Questionnaire {
       linkId: i.linkId,
       text: i.text,
       required: i.required,
+      ...(i.enableWhen ? { enableWhen: [enableWhenOf(i.enableWhen)] } : {}),
       ...(i.answer.type === 'coding'
         ? { type: 'choice', answerOption: i.answer.codes.map((code) => ({ valueCoding: { system: (i.answer as { system: string }).system, code } })) }
         : {
@@ -96,6 +104,13 @@ export function checkInFromResponse(qr: QuestionnaireResponse): CheckIn {
     }
   });
   for (const def of asked) if (def.required && !seen.has(def.linkId)) add('QuestionnaireResponse.item', `must answer ${def.linkId} (${def.text})`, 'required');
+  // An answer to a question its enableWhen leaves disabled (the Bern score at a visit other than month 3).
+  for (const def of asked) {
+    const when = def.enableWhen;
+    const condition = when ? asked.find((d) => d.linkId === when.linkId) : undefined;
+    if (!when || !condition || !seen.has(def.linkId) || decision[condition.field] === when.code) continue;
+    add(sources.get(def.field) ?? 'QuestionnaireResponse.item', `${def.linkId} is asked only when ${when.linkId} is ${when.code}`, 'business-rule');
+  }
   if (issues.length || !subject) throw invalid(issues);
   return { patientId: subject, decision, sources };
 }

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { OperationOutcome } from '@medplum/fhirtypes';
-import { CHECK_IN_ITEMS, taskStatusOf } from '../../functions/domain/fhir-codes.js';
+import { CHECK_IN_ITEMS, CODE_SYSTEMS, taskStatusOf } from '../../functions/domain/fhir-codes.js';
 import { decisionSchemas } from '../../functions/domain/schemas.js';
 import { FhirError, operationOutcome } from '../../functions/fhir/outcome.js';
 import { checkInFromResponse, checkInQuestionnaire } from '../../functions/fhir/questionnaire.js';
@@ -86,6 +86,14 @@ describe('the follow-up check-in', () => {
     const mapped = checkInFromResponse(checkIn('01ARZ3NDEKTSV4RRFFQ69G5FAV', { visit: 'month3', outcome: 'improved', pgic: 2, hit6: 50, headacheDays: 4, bernScore: 2 }));
     expect(mapped.decision).toEqual({ stage: 'FOLLOW_UP', visit: 'month3', outcome: 'improved', pgic: 2, hit6: 50, headacheDaysPerMonth: 4, brainMriBernScore: 2 });
     expect(decisionSchemas.FOLLOW_UP.safeParse(mapped.decision).success).toBe(true);
+  });
+
+  it('asks the Bern score of the brain MRI at the month 3 visit only, and refuses it at another', () => {
+    const bern = (checkInQuestionnaire().item ?? []).find((i) => i.linkId === 'brain-mri-bern-score');
+    expect(bern?.enableWhen).toEqual([{ question: 'visit', operator: '=', answerCoding: { system: CODE_SYSTEMS.followUpVisit, code: 'month3' } }]);
+    const atWeek1 = checkIn('01ARZ3NDEKTSV4RRFFQ69G5FAV', { visit: 'week1', outcome: 'improved', bernScore: 2 });
+    expect(expressions(refusal(() => checkInFromResponse(atWeek1)))).toEqual(['QuestionnaireResponse.item[2].answer[0].valueInteger']);
+    expect(checkInFromResponse(checkIn('01ARZ3NDEKTSV4RRFFQ69G5FAV', { visit: 'week1', outcome: 'improved' })).decision).toEqual({ stage: 'FOLLOW_UP', visit: 'week1', outcome: 'improved' });
   });
 
   it('refuses a response to another questionnaire and an answer outside the code system', () => {
