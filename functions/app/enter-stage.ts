@@ -35,8 +35,7 @@ export async function enterStage(deps: Deps, input: EnterInput): Promise<{ waiti
         if (cur.lastStep + 1 !== input.step || cur.stage !== deps.pathway.intakeStage.id) return { change: null, result: null };
         return { change: openFirstStage(ctxOf(deps), cur), result: null };
       },
-      8,
-      p,
+      { known: p },
     );
     p2 = saved ?? p;
   }

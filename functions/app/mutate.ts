@@ -18,16 +18,19 @@ export async function mutatePatient<R>(
   deps: Pick<Deps, 'store'>,
   patientId: string,
   change: (current: PatientRecord | undefined) => { change: Change | null; result: R },
-  attempts = 8,
-  /**
-   * The record as the caller just read it: the first attempt starts from it instead of reading
-   * again. The revision check makes that safe (a stale copy loses the write and is read afresh),
-   * and a copy that leads to no change is read afresh too, so "nothing to do" is never decided on
-   * a stale record.
-   */
-  known?: PatientRecord,
+  opts: {
+    readonly attempts?: number;
+    /**
+     * The record as the caller just read it: the first attempt starts from it instead of reading
+     * again. The revision check makes that safe (a stale copy loses the write and is read afresh),
+     * and a copy that leads to no change is read afresh too, so "nothing to do" is never decided
+     * on a stale record.
+     */
+    readonly known?: PatientRecord;
+  } = {},
 ): Promise<{ result: R; events: AuditEvent[]; saved: PatientRecord | undefined }> {
-  let given = known?.patientId === patientId ? known : undefined;
+  const attempts = opts.attempts ?? 8;
+  let given = opts.known?.patientId === patientId ? opts.known : undefined;
   for (let attempt = 1; ; attempt++) {
     const fromKnown = given !== undefined;
     const current = given ?? (await deps.store.getPatient(patientId));

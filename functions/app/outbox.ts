@@ -87,8 +87,7 @@ export async function deliverOutbox(deps: Deps, patient: string | PatientRecord,
       const change: Change = { next, events };
       return { change, result: null };
     },
-    8,
-    first,
+    { known: first },
   );
   if (saved) await tellSinks(delivered, saved);
   return { sent: events.filter((e) => e.action === 'notification_sent').length, failed, saved };

@@ -4,7 +4,7 @@
 // handler reads the record), and SES, Step Functions, Cognito and EventBridge only on first use.
 // A static `import { X } from '@aws-sdk/client-ses'` anywhere in a handler's graph would be hoisted
 // to the top of its bundle and load SES in every container.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -32,8 +32,9 @@ describe('handler bundles', () => {
   it('the FHIR validator reads its definitions from the file beside its bundle, not from the bundle', async () => {
     const out = join(dir, 'fhir-validator');
     mkdirSync(out);
-    const { contents } = await bundleHandler('functions/fhir/validator.ts', join(out, 'index.mjs'));
-    expect(contents.reduce((a, c) => a + c.bytes, 0)).toBeLessThan(250_000);
+    await bundleHandler('functions/fhir/validator.ts', join(out, 'index.mjs'));
+    // The whole bundle: with the definitions inside it was over 0.78 MB.
+    expect(statSync(join(out, 'index.mjs')).size).toBeLessThan(250_000);
     copyFileSync(join(PROJECT_ROOT, DEFINITIONS_SOURCE), join(out, DEFINITIONS_FILE)); // what the CDK's afterBundling hook does
     const { structuralIssues } = (await import(pathToFileURL(join(out, 'index.mjs')).href)) as typeof import('../../functions/fhir/validator.js');
     expect(structuralIssues({ resourceType: 'Patient', gender: 'female', birthDate: '1980-02-03' })).toEqual([]);

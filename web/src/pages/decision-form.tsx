@@ -59,13 +59,16 @@ interface Group {
 
 const reason = (): Field => ({ kind: 'reason', name: 'reason', label: 'Reason' });
 
+/** The stage's definition in this build's pathway (undefined for a stage a newer API knows). */
+const stageDefinition = (stage: string) => CARE_PATHWAY.stages.find((s) => s.id === stage);
+
 /** The reason field's label for the outcome chosen: required, or a comment. */
 function reasonLabel(stage: string, outcome: string, recommended: string | null): string {
   if (stage === 'TRIAGE' && outcome === 'decline') return 'Reason for declining (required)';
   if (stage === 'TRIAGE' && outcome === 'request_info') return 'Information needed from the referring physician (required)';
   if (stage === 'IMAGING_SELECTION' && outcome === 'override') return 'Reason for choosing another technique (required)';
   if (stage === 'TREATMENT_PLANNING' && outcome !== '' && recommended !== null && outcome !== recommended) return 'Reason for a plan other than the recommendation (required)';
-  if (CARE_PATHWAY.stages.find((s) => s.id === stage)?.outcomes[outcome]?.requires?.includes('reason')) return 'Reason (required)';
+  if (stageDefinition(stage)?.outcomes[outcome]?.requires?.includes('reason')) return 'Reason (required)';
   return 'Comment (optional)';
 }
 
@@ -244,7 +247,7 @@ const FORMS: Readonly<Partial<Record<string, readonly Group[]>>> = {
 function formOf(stage: string): readonly Group[] {
   const own = FORMS[stage];
   if (own) return own;
-  const def = CARE_PATHWAY.stages.find((s) => s.id === stage);
+  const def = stageDefinition(stage);
   const needingReason = Object.entries(def?.outcomes ?? {})
     .filter(([, o]) => o.requires?.includes('reason'))
     .map(([id]) => id);
@@ -340,7 +343,7 @@ export function DecisionForm({ patient, pending, recommendation, onRecorded }: D
     // The id of the pending decision this form answers: a stale tab gets 409, never a wrong write.
     const body = decisionBody(stage, outcome, values, (pending as PendingDecision & { readonly id?: string }).id);
     // A stage this build does not know (a newer definition on the API) is checked by the API alone.
-    const schema = CARE_PATHWAY.stages.find((s) => s.id === stage)?.schema;
+    const schema = stageDefinition(stage)?.schema;
     const parsed = schema ? schema.safeParse(body) : ({ success: true, data: body } as const);
     if (!parsed.success) {
       setIssues(zodIssues(parsed.error));
