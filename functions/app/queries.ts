@@ -4,6 +4,7 @@
 import { auditQuerySchema, listPatientsQuerySchemaFor, throughputQuerySchema } from '../domain/schemas.js';
 import { allStageIds, mayRecordDecision, stageOf, type PathwayDefinition } from '../domain/pathway.js';
 import { STATUSES, type Status } from '../domain/vocabulary.js';
+import { referralAsEntered } from '../domain/record.js';
 import { validationError, notFound } from '../shared/errors.js';
 import { parse, requireRole, type Caller, type HttpResult } from '../shared/http.js';
 import type { Deps } from '../shared/runtime.js';
@@ -79,7 +80,7 @@ export async function getPatient(deps: Deps, caller: Caller, patientId: string):
       createdAt: p.createdAt,
       patient: p.patient,
       referringPhysician: p.referringPhysician,
-      referral: p.referral,
+      referral: referralAsEntered(p),
       stage: p.stage,
       status: p.status,
       stageEnteredAt: p.stageEnteredAt,

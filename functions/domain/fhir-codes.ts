@@ -23,6 +23,7 @@ export const CODE_SYSTEMS = {
   team: `${FHIR_CANONICAL_BASE}/CodeSystem/team`,
   referralFinding: `${FHIR_CANONICAL_BASE}/CodeSystem/referral-finding`,
   orthostaticPattern: `${FHIR_CANONICAL_BASE}/CodeSystem/orthostatic-pattern`,
+  associatedSymptom: `${FHIR_CANONICAL_BASE}/CodeSystem/associated-symptom`,
   followUpVisit: `${FHIR_CANONICAL_BASE}/CodeSystem/follow-up-visit`,
   followUpOutcome: `${FHIR_CANONICAL_BASE}/CodeSystem/follow-up-outcome`,
   decisionOutcome: `${FHIR_CANONICAL_BASE}/CodeSystem/decision-outcome`,
@@ -116,6 +117,9 @@ export const INTAKE_FINDINGS = {
   headacheDaysPerMonthBaseline: { code: 'headache-days-per-month-baseline', display: 'Headache days per month at referral', value: 'integer' },
   connectiveTissueDisorder: { code: 'connective-tissue-disorder', display: 'Connective tissue disorder', value: 'boolean' },
   trauma: { code: 'trauma-before-onset', display: 'Trauma before the headache began', value: 'boolean' },
+  // One Observation for the whole list: a component per symptom of the associated-symptom code
+  // system, valueBoolean true when present (false, or left out, when not).
+  associatedSymptoms: { code: 'associated-symptoms', display: 'Symptoms accompanying the headache', value: 'components' },
 } as const;
 export type ReferralFinding = keyof typeof INTAKE_FINDINGS;
 

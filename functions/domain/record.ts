@@ -87,6 +87,11 @@ export interface PatientRecord extends PatientSummary {
   /** PHI: returned to coordinators and physicians only; never in emails, logs or URLs. */
   readonly patient: Referral['patient'];
   readonly referringPhysician: Referral['referringPhysician'];
+  /**
+   * The referral's findings as stored at intake. The later findings (baseline headache days,
+   * associated symptoms, connective tissue disorder, trauma) are kept in `history` only: read
+   * the whole referral with `referralAsEntered`.
+   */
   readonly referral: Pick<Referral, 'symptomOnset' | 'orthostaticPattern' | 'duralPunctureWithin30Days' | 'priorSpinalProcedure' | 'urgency'> & {
     readonly hit6Baseline?: number;
     readonly notes?: string;
@@ -150,6 +155,20 @@ export class PathwayRuleError extends Error {
 }
 
 export const isTerminal = (status: Status): boolean => TERMINAL_STATUSES.includes(status);
+
+/** Every finding the referral carried, as the referring doctor sent it (the stored `referral` and the findings kept in `history`). */
+export type ReferralAsEntered = PatientRecord['referral'] & Pick<ClinicalHistory, 'headacheDaysPerMonthBaseline' | 'associatedSymptoms' | 'connectiveTissueDisorder' | 'trauma'>;
+
+export function referralAsEntered(p: Pick<PatientRecord, 'referral' | 'history'>): ReferralAsEntered {
+  const h = p.history;
+  return {
+    ...p.referral,
+    ...(h.headacheDaysPerMonthBaseline === undefined ? {} : { headacheDaysPerMonthBaseline: h.headacheDaysPerMonthBaseline }),
+    ...(h.associatedSymptoms === undefined ? {} : { associatedSymptoms: [...h.associatedSymptoms] }),
+    ...(h.connectiveTissueDisorder === undefined ? {} : { connectiveTissueDisorder: h.connectiveTissueDisorder }),
+    ...(h.trauma === undefined ? {} : { trauma: h.trauma }),
+  };
+}
 const monthOf = (iso: string) => iso.slice(0, 7);
 const bucket = (days: number) => Math.min(400, Math.max(0, Math.floor(days)));
 

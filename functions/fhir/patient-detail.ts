@@ -1,5 +1,6 @@
 // The patient detail as the REST API answers it (GET /patients/{id}, the contract): the FHIR
 // views are built from this answer, so they read through the same service, checks and audit.
+import type { AssociatedSymptom } from '../domain/clinical-facts.js';
 import type { Referral } from '../domain/schemas.js';
 import type { FollowUpRecord } from '../domain/history.js';
 import type { Role, Status } from '../domain/vocabulary.js';
@@ -23,6 +24,7 @@ export interface PatientDetail {
   readonly referral: Pick<Referral, 'symptomOnset' | 'orthostaticPattern' | 'duralPunctureWithin30Days' | 'priorSpinalProcedure'> & {
     readonly hit6Baseline?: number;
     readonly headacheDaysPerMonthBaseline?: number;
+    readonly associatedSymptoms?: readonly AssociatedSymptom[];
     readonly connectiveTissueDisorder?: boolean;
     readonly trauma?: boolean;
     readonly notes?: string;

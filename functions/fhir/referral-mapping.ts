@@ -13,6 +13,7 @@ import type {
   ServiceRequest,
 } from '@medplum/fhirtypes';
 import { CODE_SYSTEMS, IDENTIFIER_SYSTEMS, ORTHOSTATIC_PATTERNS, INTAKE_FINDINGS, type ReferralFinding } from '../domain/fhir-codes.js';
+import { ASSOCIATED_SYMPTOMS, type AssociatedSymptom } from '../domain/clinical-facts.js';
 import { NEURORADIOLOGY_SITES } from '../domain/vocabulary.js';
 import type { PatientDetail } from './patient-detail.js';
 import { invalid, notSupported, type FhirIssue } from './outcome.js';
@@ -39,7 +40,7 @@ const SERVICE_REQUEST_ENVELOPE = new Set(['resourceType', 'id', 'meta', 'text', 
 /** ServiceRequest elements this mapping reads. */
 const SERVICE_REQUEST_MAPPED = new Set(['identifier', 'subject', 'requester', 'priority', 'locationCode', 'supportingInfo', 'note']);
 const OBSERVATION_ALLOWED = new Set(['resourceType', 'id', 'meta', 'text', 'extension', 'status', 'category', 'code', 'subject', 'effectiveDateTime', 'issued',
-  'valueDateTime', 'valueBoolean', 'valueInteger', 'valueQuantity', 'valueCodeableConcept']);
+  'valueDateTime', 'valueBoolean', 'valueInteger', 'valueQuantity', 'valueCodeableConcept', 'component']);
 
 class Collector {
   readonly issues: FhirIssue[] = [];
@@ -212,6 +213,7 @@ function mapFinding(c: Collector, obs: Located<Observation>): { field: ReferralF
     return c.add(`${obs.path}.code`, `must be coded in ${CODE_SYSTEMS.referralFinding} (${Object.values(INTAKE_FINDINGS).map((f) => f.code).join(', ')})`, 'code-invalid');
   }
   const [field, def] = entry;
+  if (r.component !== undefined && def.value !== 'components') c.add(`${obs.path}.component`, 'has no place in this finding', 'not-supported');
   const values = Object.keys(r).filter((k) => k.startsWith('value'));
   if (values.length > 1) return c.add(`${obs.path}.value[x]`, `must have one value, not ${values.join(' and ')}`);
   const valueAt = `${obs.path}.value${def.value === 'CodeableConcept' ? 'CodeableConcept' : def.value.charAt(0).toUpperCase() + def.value.slice(1)}`;
@@ -229,6 +231,8 @@ function mapFinding(c: Collector, obs: Located<Observation>): { field: ReferralF
       if (typeof v !== 'number') return c.add(valueAt, 'must be a whole number', 'required');
       return { field, value: v, source: valueAt };
     }
+    case 'components':
+      return mapSymptoms(c, obs, field);
     case 'CodeableConcept': {
       const code = codeIn(r.valueCodeableConcept, CODE_SYSTEMS.orthostaticPattern);
       if (!code || !(ORTHOSTATIC_PATTERNS as readonly string[]).includes(code)) {
@@ -238,6 +242,37 @@ function mapFinding(c: Collector, obs: Located<Observation>): { field: ReferralF
     }
   }
 }
+
+/** The associated symptoms: the components whose value is true, each a symptom at most once. */
+function mapSymptoms(c: Collector, obs: Located<Observation>, field: ReferralFinding): { field: ReferralFinding; value: AssociatedSymptom[]; source: string } | undefined {
+  const r = obs.resource;
+  const values = Object.keys(r).filter((k) => k.startsWith('value'));
+  if (values.length) return c.add(`${obs.path}.${values[0] as string}`, 'must be left out: each symptom is a component', 'not-supported');
+  const present: AssociatedSymptom[] = [];
+  const seen = new Set<string>();
+  let ok = true;
+  (r.component ?? []).forEach((k, i) => {
+    const path = `${obs.path}.component[${i}]`;
+    const code = codeIn(k.code, CODE_SYSTEMS.associatedSymptom);
+    if (!code || !isAssociatedSymptom(code)) {
+      ok = false;
+      return void c.add(`${path}.code`, `must be coded in ${CODE_SYSTEMS.associatedSymptom} (${ASSOCIATED_SYMPTOMS.join(', ')})`, 'code-invalid');
+    }
+    if (seen.has(code)) {
+      ok = false;
+      return void c.add(`${path}.code`, `repeats ${code}`);
+    }
+    seen.add(code);
+    if (typeof k.valueBoolean !== 'boolean') {
+      ok = false;
+      return void c.add(`${path}.valueBoolean`, 'must be true (present) or false (absent)', 'required');
+    }
+    if (k.valueBoolean) present.push(code);
+  });
+  return ok ? { field, value: present, source: `${obs.path}.component` } : undefined;
+}
+
+const isAssociatedSymptom = (code: string): code is AssociatedSymptom => (ASSOCIATED_SYMPTOMS as readonly string[]).includes(code);
 
 function codeIn(cc: CodeableConcept | undefined, system: string): string | undefined {
   return cc?.coding?.find((k) => k.system === system)?.code;
@@ -277,6 +312,7 @@ export function serviceRequestOf(p: PatientDetail): ServiceRequest {
     ...(p.referral.headacheDaysPerMonthBaseline === undefined ? [] : [finding('headacheDaysPerMonthBaseline', { valueInteger: p.referral.headacheDaysPerMonthBaseline })]),
     ...(p.referral.connectiveTissueDisorder === undefined ? [] : [finding('connectiveTissueDisorder', { valueBoolean: p.referral.connectiveTissueDisorder })]),
     ...(p.referral.trauma === undefined ? [] : [finding('trauma', { valueBoolean: p.referral.trauma })]),
+    ...(p.referral.associatedSymptoms === undefined ? [] : [finding('associatedSymptoms', { component: symptomComponents(p.referral.associatedSymptoms) })]),
   ];
   return {
     resourceType: 'ServiceRequest',
@@ -301,6 +337,13 @@ export function serviceRequestOf(p: PatientDetail): ServiceRequest {
     ...(p.referral.notes ? { note: [{ text: p.referral.notes }] } : {}),
   };
 }
+
+/** Every symptom the program asks about, present or not, so "none of them" reads as such. */
+function symptomComponents(present: readonly AssociatedSymptom[]): NonNullable<Observation['component']> {
+  return ASSOCIATED_SYMPTOMS.map((code) => ({ code: { coding: [{ system: CODE_SYSTEMS.associatedSymptom, code, display: words(code) }] }, valueBoolean: present.includes(code) }));
+}
+
+const words = (code: string) => code.replace(/_/g, ' ').replace(/^./, (ch) => ch.toUpperCase());
 
 /** The patient's demographics as a FHIR Patient. */
 export function patientOf(p: PatientDetail): Patient {

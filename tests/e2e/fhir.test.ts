@@ -122,6 +122,17 @@ describe('the FHIR R4 endpoint', () => {
     expect(back.body.priority).toBe('urgent');
     expect(back.body.identifier[0].value).toBe(request.identifier?.[0]?.value);
     expect(structuralIssues(back.body)).toEqual([]);
+    // Every finding sent comes back, the later ones (kept with the clinical history) included.
+    const contained = back.body.contained as { id: string; valueInteger?: number; valueBoolean?: boolean; component?: { code: { coding: { code: string }[] }; valueBoolean: boolean }[] }[];
+    const byId = new Map(contained.map((r) => [r.id, r]));
+    expect(byId.get('headache-days-per-month-baseline')?.valueInteger).toBe(20);
+    expect(byId.get('connective-tissue-disorder')?.valueBoolean).toBe(false);
+    expect(byId.get('trauma-before-onset')?.valueBoolean).toBe(false);
+    const present = (byId.get('associated-symptoms')?.component ?? []).filter((k) => k.valueBoolean).map((k) => k.code.coding[0]?.code);
+    expect(present).toEqual(['neck_pain', 'tinnitus']);
+    expect(byId.get('associated-symptoms')?.component).toHaveLength(9);
+    const rest = await stack.api('GET', `/patients/${res.body.id}`, { role: 'physician' });
+    expect((rest.body as { referral: unknown }).referral).toMatchObject({ associatedSymptoms: ['tinnitus', 'neck_pain'], headacheDaysPerMonthBaseline: 20, connectiveTissueDisorder: false, trauma: false });
   });
 
   it('refuses what it cannot map with an OperationOutcome naming each element, and records no referral', async () => {

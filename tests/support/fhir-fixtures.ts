@@ -58,6 +58,13 @@ export function findings(): Observation[] {
     finding('headache-days', 'headache-days-per-month-baseline', { valueInteger: 20 }),
     finding('connective', 'connective-tissue-disorder', { valueBoolean: false }),
     finding('trauma', 'trauma-before-onset', { valueBoolean: false }),
+    finding('symptoms', 'associated-symptoms', {
+      component: [
+        { code: { coding: [{ system: CODE_SYSTEMS.associatedSymptom, code: 'tinnitus' }] }, valueBoolean: true },
+        { code: { coding: [{ system: CODE_SYSTEMS.associatedSymptom, code: 'photophobia' }] }, valueBoolean: false },
+        { code: { coding: [{ system: CODE_SYSTEMS.associatedSymptom, code: 'neck_pain' }] }, valueBoolean: true },
+      ],
+    }),
   ];
 }
 

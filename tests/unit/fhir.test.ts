@@ -2,7 +2,7 @@
 // questionnaire derived from the decision schema, and refusals naming the element.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { OperationOutcome } from '@medplum/fhirtypes';
+import type { Observation, OperationOutcome } from '@medplum/fhirtypes';
 import { CHECK_IN_ITEMS, CODE_SYSTEMS, taskStatusOf } from '../../functions/domain/fhir-codes.js';
 import { decisionSchemas } from '../../functions/domain/schemas.js';
 import { FhirError, operationOutcome } from '../../functions/fhir/outcome.js';
@@ -51,9 +51,43 @@ describe('the referral mapping', () => {
     const { body } = referralFromBundle(referralBundle());
     const parsed = referralSchema.safeParse(body);
     expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
-    // associatedSymptoms (main's #10 addition, a coded list) has no FHIR mapping yet.
-    const notYetMapped = ['associatedSymptoms'];
-    expect(Object.keys(body).sort()).toEqual(Object.keys(referralSchema.shape).filter((k) => !notYetMapped.includes(k)).sort());
+    expect(Object.keys(body).sort()).toEqual(Object.keys(referralSchema.shape).sort());
+    // The symptoms present, as sent; one sent as absent (false) is not among them.
+    expect(body.associatedSymptoms).toEqual(['tinnitus', 'neck_pain']);
+  });
+
+  it('reads an associated-symptoms Observation without components as none of them', () => {
+    const request = containedServiceRequest();
+    const symptoms = request.contained?.find((r) => r.id === 'symptoms') as Observation;
+    delete symptoms.component;
+    expect(referralFromServiceRequest(request).body.associatedSymptoms).toEqual([]);
+  });
+
+  it('refuses a symptom it does not know, a repeated one, one without a true or false, and a value beside the components', () => {
+    const request = containedServiceRequest();
+    const symptoms = request.contained?.find((r) => r.id === 'symptoms') as Observation;
+    const at = request.contained?.indexOf(symptoms) ?? -1;
+    symptoms.component = [
+      { code: { coding: [{ system: CODE_SYSTEMS.associatedSymptom, code: 'hiccups' }] }, valueBoolean: true },
+      { code: { coding: [{ system: CODE_SYSTEMS.associatedSymptom, code: 'tinnitus' }] }, valueBoolean: true },
+      { code: { coding: [{ system: CODE_SYSTEMS.associatedSymptom, code: 'tinnitus' }] }, valueBoolean: false },
+      { code: { coding: [{ system: CODE_SYSTEMS.associatedSymptom, code: 'dizziness' }] } },
+    ];
+    symptoms.valueBoolean = true;
+    const outcome = refusal(() => referralFromServiceRequest(request));
+    const base = `ServiceRequest.contained[${at}]`;
+    expect(expressions(outcome)).toEqual(expect.arrayContaining([`${base}.valueBoolean`]));
+    delete symptoms.valueBoolean;
+    expect(expressions(refusal(() => referralFromServiceRequest(request)))).toEqual(
+      expect.arrayContaining([`${base}.component[0].code`, `${base}.component[2].code`, `${base}.component[3].valueBoolean`]),
+    );
+  });
+
+  it('refuses components on a finding that has a single value', () => {
+    const request = containedServiceRequest();
+    const trauma = request.contained?.find((r) => r.id === 'trauma') as Observation;
+    trauma.component = [{ code: { text: 'severity' }, valueInteger: 3 }];
+    expect(expressions(refusal(() => referralFromServiceRequest(request)))).toContain(`ServiceRequest.contained[${request.contained?.indexOf(trauma)}].component`);
   });
 
   it('refuses a Bundle entry the ServiceRequest does not reference, naming the entry', () => {

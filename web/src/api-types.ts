@@ -117,6 +117,10 @@ export interface PatientDetail {
     readonly priorSpinalProcedure: boolean;
     readonly urgency: string;
     readonly hit6Baseline?: number;
+    readonly headacheDaysPerMonthBaseline?: number;
+    readonly associatedSymptoms?: NonNullable<Referral['associatedSymptoms']>;
+    readonly connectiveTissueDisorder?: boolean;
+    readonly trauma?: boolean;
     readonly notes?: string;
   };
   readonly stage: string;
