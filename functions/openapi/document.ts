@@ -183,7 +183,7 @@ function teamOperations(): Operation[] {
       summary: t.summary,
       roles: t.roles,
       ...(t.body ? { body: t.body } : {}),
-      responses: { [t.status]: { description: t.answer } },
+      responses: { [t.status]: { description: t.answer, ...(t.schema ? { schema: t.schema } : {}) } },
       errors: t.errors,
     };
   });

@@ -17,14 +17,20 @@ import { TeamStore } from '../../functions/store/team-store.js';
 import { issueToken, type TokenRequest } from '../../local/auth.js';
 import { acceptTriage, referralBody } from '../support/fixtures.js';
 import { LocalStackUnderTest } from '../support/local-stack.js';
+import { conformanceOf, type Conformance } from '../support/openapi-conformance.js';
+import { TEAM_ROUTE_KEYS } from '../../functions/api/team-routes.js';
 
 const TZ = 'America/Los_Angeles';
 let stack: LocalStackUnderTest;
 const tokens = new Map<string, string>();
+let openapi: Conformance;
+/** `METHOD /template status` of every answer checked against the OpenAPI document. */
+const conformed = new Set<string>();
 
 beforeAll(async () => {
   // The sweep runs often, so the day-before booking reminder shows up while the test runs.
   stack = await LocalStackUnderTest.start({ LOCAL_SWEEP_INTERVAL_MS: '500' });
+  openapi = await conformanceOf(stack.apiUrl);
 });
 afterAll(async () => {
   await stack?.stop();
@@ -47,8 +53,18 @@ const cora = () => as({ role: 'physician', email: 'nr1.roseville-sacramento@exam
 const admin = () => as({ role: 'administrator', email: 'admin.team@example.org' });
 const referrer = (email: string) => as({ role: 'referrer', email });
 
+/** Every answer is checked against the schema the OpenAPI document gives for its route and status. */
 async function call(token: string, method: string, path: string, body?: unknown) {
-  return stack.api(method, path, { token, ...(body === undefined ? {} : { body }) });
+  const res = await stack.api(method, path, { token, ...(body === undefined ? {} : { body }) });
+  const template = openapi.templateOf(method, path);
+  if (!template) throw new Error(`${method} ${path} is not in the OpenAPI document`);
+  if (res.status !== 204 && openapi.hasSchema(method, template, res.status)) {
+    expect(openapi.errors(method, template, res.status, res.body), `${method} ${template} ${res.status}`).toEqual([]);
+    conformed.add(`${method} ${template} ${res.status}`);
+  } else if (res.status !== 204) {
+    throw new Error(`the OpenAPI document gives no answer schema for ${method} ${template} ${res.status}`);
+  }
+  return res;
 }
 
 async function refer(overrides: Record<string, unknown> = {}): Promise<{ patientId: string; caseRef: string }> {
@@ -92,6 +108,21 @@ describe("a coordinator's morning", () => {
     expect((await auditOf(a.patientId)).filter((e) => e.action === 'owner_changed')).toEqual([
       expect.objectContaining({ actor: expect.objectContaining({ email: 'coordinator@example.org', role: 'coordinator' }), details: { from: null, to: 'coordinator@example.org' } }),
     ]);
+  });
+
+  it('hands a case to a colleague from the directory, and takes it back', async () => {
+    const c = await refer();
+    const directory = await call(await casey(), 'GET', '/directory');
+    expect(directory.status).toBe(200);
+    const colleague = (directory.body.items as { email: string; role: string }[]).find((m) => m.role === 'coordinator' && m.email === 'coordinator.two@example.org');
+    expect(colleague).toBeDefined();
+    const handed = await call(await casey(), 'POST', `/patients/${c.patientId}/owner`, { coordinator: colleague?.email });
+    expect(handed.status, handed.text).toBe(200);
+    expect(handed.body.owner).toMatchObject({ email: 'coordinator.two@example.org' });
+    const refused = await call(await casey(), 'POST', `/patients/${c.patientId}/owner`, { coordinator: 'nr1.santa-clara@example.org' });
+    expect(refused.status).toBe(400);
+    const back = await call(await casey(), 'POST', `/patients/${c.patientId}/owner`, { coordinator: null });
+    expect(back.body.owner).toBeNull();
   });
 
   it('sees both myelograms needing booking, books one, and only the other still needs booking', async () => {
@@ -411,5 +442,13 @@ describe('emails about a pending decision', () => {
     expect(await overdueReminderTo(unassigned.patientId)).toEqual(DEFAULT_CONFIG.teamDirectory.neuroradiology['santa-clara']);
     const mail = (await stack.inbox()).filter((m) => m.subject.includes(assigned.caseRef) && (m.body.text ?? '').includes('Overdue:'));
     expect(mail.map((m) => m.destination.to)).toEqual([['nr2.santa-clara@example.org']]);
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('described the answer of every team route the tests above called, and they called every one', () => {
+    const succeeded = new Set([...conformed].filter((k) => /\s2\d\d$/.test(k)).map((k) => k.replace(/\s\d+$/, '')));
+    const missing = TEAM_ROUTE_KEYS.filter((key) => !key.startsWith('DELETE ') && !succeeded.has(key));
+    expect(missing).toEqual([]);
   });
 });
