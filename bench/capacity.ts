@@ -12,6 +12,8 @@ export interface OperationUsage {
   calls: number;
   failed: number;
   units: number;
+  /** Items the successful calls wrote (a transaction's TransactItems, 1 for a single-item write). */
+  itemsWritten: number;
 }
 export interface CapacityUsage {
   readonly readUnits: number;
@@ -28,10 +30,11 @@ interface ConsumedCapacity {
 export class CapacityMeter {
   private readonly ops = new Map<string, OperationUsage>();
 
-  record(operation: string, consumed: ConsumedCapacity | readonly ConsumedCapacity[] | undefined, failed: boolean): void {
-    const entry = this.ops.get(operation) ?? { calls: 0, failed: 0, units: 0 };
+  record(operation: string, consumed: ConsumedCapacity | readonly ConsumedCapacity[] | undefined, failed: boolean, itemsWritten = 0): void {
+    const entry = this.ops.get(operation) ?? { calls: 0, failed: 0, units: 0, itemsWritten: 0 };
     entry.calls += 1;
     if (failed) entry.failed += 1;
+    else entry.itemsWritten += itemsWritten;
     const list = consumed === undefined ? [] : Array.isArray(consumed) ? consumed : [consumed as ConsumedCapacity];
     for (const c of list) entry.units += c.CapacityUnits ?? 0;
     this.ops.set(operation, entry);
@@ -54,13 +57,19 @@ export class CapacityMeter {
 export function usageBetween(before: CapacityUsage, after: CapacityUsage): CapacityUsage {
   const byOperation: Record<string, OperationUsage> = {};
   for (const [op, a] of Object.entries(after.byOperation)) {
-    const b = before.byOperation[op] ?? { calls: 0, failed: 0, units: 0 };
-    byOperation[op] = { calls: a.calls - b.calls, failed: a.failed - b.failed, units: a.units - b.units };
+    const b = before.byOperation[op] ?? { calls: 0, failed: 0, units: 0, itemsWritten: 0 };
+    byOperation[op] = { calls: a.calls - b.calls, failed: a.failed - b.failed, units: a.units - b.units, itemsWritten: a.itemsWritten - b.itemsWritten };
   }
   return { readUnits: after.readUnits - before.readUnits, writeUnits: after.writeUnits - before.writeUnits, byOperation };
 }
 
 const METER_NAME = 'benchCapacityMeter';
+const SINGLE_ITEM_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
+
+function itemsWrittenBy(operation: string, input: { TransactItems?: unknown[] }): number {
+  if (operation === 'TransactWriteItems') return input.TransactItems?.length ?? 0;
+  return SINGLE_ITEM_WRITES.has(operation) ? 1 : 0;
+}
 
 /** Install the meter on every DocumentClient created from now on in this process. */
 export function installCapacityMeter(): CapacityMeter {
@@ -72,7 +81,7 @@ export function installCapacityMeter(): CapacityMeter {
     try {
       const result = await next({ ...args, input });
       const output = result.output as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] };
-      meter.record(operation, output.ConsumedCapacity, false);
+      meter.record(operation, output.ConsumedCapacity, false, itemsWrittenBy(operation, args.input as { TransactItems?: unknown[] }));
       return result;
     } catch (err) {
       meter.record(operation, undefined, true);

@@ -8,7 +8,7 @@ import type { DecisionStage } from '../functions/domain/vocabulary.js';
 import { DECISION_STAGES } from '../functions/domain/vocabulary.js';
 import { ConcurrentUpdateError } from '../functions/shared/errors.js';
 import { monthOf, ulidIds } from '../functions/shared/clock.js';
-import { SYSTEM_ACTOR, type PatientRecord } from '../functions/store/pathway-store.js';
+import { SYSTEM_ACTOR, type AuditEventInput, type CounterIncrement, type PatientRecord } from '../functions/store/pathway-store.js';
 import { usageBetween, type CapacityUsage } from './capacity.js';
 import { HAPPY_PATH, referralBody, type ScriptStep } from './pathway-script.js';
 import { progressBar } from './progress.js';
@@ -39,6 +39,8 @@ export interface ApiCallStats {
 }
 
 export interface RawRate {
+  /** Items each raw transaction writes (patient record, audit event, counter items). */
+  readonly itemsPerTransaction: number;
   readonly transactions: number;
   readonly conflicts: number;
   readonly wallMs: number;
@@ -215,6 +217,7 @@ export async function rawTransactRate(
   const latencies: number[] = [];
   let issued = 0;
   let conflicts = 0;
+  let itemsPerTransaction = 0;
   const bar = progressBar(opts.quiet, `${opts.label}: raw TransactWriteItems`, opts.ops);
   const started = nowMs();
   try {
@@ -227,18 +230,17 @@ export async function rawTransactRate(
           const at = new Date().toISOString();
           const dueAt = new Date(now.getTime() + 7 * 86_400_000).toISOString();
           const next: PatientRecord = { ...p, rev: p.rev + 1, lastStep: p.lastStep + 1, stage, stageEnteredAt: at, dueAt, awaiting: { stage, role: 'physician' } };
+          const events: AuditEventInput[] = [{ action: 'stage_entered', patientId: p.patientId, stage, actor: SYSTEM_ACTOR, details: { from: p.stage, causeOutcome: 'bench', dueAt } }];
+          const counters: CounterIncrement[] = [
+            { month: monthOf(at), item: { kind: 'stage', stage: p.stage }, add: { exited: 1, d0: 1 } },
+            { month: monthOf(at), item: { kind: 'stage', stage }, add: { entered: 1 } },
+          ];
+          // The patient record, its audit event and one update per counter item (two stages: two items).
+          itemsPerTransaction = 1 + events.length + counters.length;
           for (;;) {
             const t = nowMs();
             try {
-              await store.savePatient(
-                next,
-                p.rev,
-                [{ action: 'stage_entered', patientId: p.patientId, stage, actor: SYSTEM_ACTOR, details: { from: p.stage, causeOutcome: 'bench', dueAt } }],
-                [
-                  { month: monthOf(at), item: { kind: 'stage', stage: p.stage }, add: { exited: 1, d0: 1 } },
-                  { month: monthOf(at), item: { kind: 'stage', stage }, add: { entered: 1 } },
-                ],
-              );
+              await store.savePatient(next, p.rev, events, counters);
               latencies.push(nowMs() - t);
               break;
             } catch (err) {
@@ -255,5 +257,5 @@ export async function rawTransactRate(
     bar.stop();
   }
   const wallMs = nowMs() - started;
-  return { transactions: latencies.length, conflicts, wallMs, perSecond: latencies.length / (wallMs / 1000), latencyMs: summarize(latencies) };
+  return { transactions: latencies.length, conflicts, wallMs, perSecond: latencies.length / (wallMs / 1000), latencyMs: summarize(latencies), itemsPerTransaction };
 }

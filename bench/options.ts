@@ -15,6 +15,8 @@ export interface BenchOptions {
   readonly pollMs: number;
   /** Transactions in the raw TransactWriteItems run of each repetition. */
   readonly rawOps: number;
+  /** Patients driven once before the repetitions, not counted (warms the JVM and the stack). */
+  readonly warmup: number;
   readonly sizes: readonly number[];
   /** Query samples per size and repetition (worklist, overdue). */
   readonly queries: number;
@@ -47,6 +49,9 @@ export const USAGE = `npm run bench -- [options]
   --scan-budget-s N  stop a Scan-baseline sample after N s and count it as a lower bound (default 90)
   --reports N        throughput-report samples per size and repetition (default 50)
   --raw-ops N        transactions in each raw TransactWriteItems run (default 2000)
+  --warmup N         patients (and 10x as many raw transactions) run once before the repetitions and
+                     not counted, so the JVM under DynamoDB Local and the stack are warm for both
+                     rates (default 30; 0: none)
   --poll-ms N        interval between reads while waiting for the next pending decision (default 10)
   --seed-parallel N  BatchWriteItem requests in flight while seeding (default 8)
   --init-runs N      fresh node processes importing each bundle (default 7)
@@ -85,7 +90,7 @@ export function parseOptions(argv: readonly string[], env: Record<string, string
     if (value === undefined) throw new Error(`--${key} needs a value\n${USAGE}`);
     flags.set(key, value);
   }
-  const known = new Set(['patients', 'concurrency', 'reps', 'sizes', 'queries', 'scans', 'reports', 'raw-ops', 'scan-budget-s', 'poll-ms', 'seed-parallel', 'init-runs', 'only', 'out']);
+  const known = new Set(['patients', 'concurrency', 'reps', 'sizes', 'queries', 'scans', 'reports', 'raw-ops', 'warmup', 'scan-budget-s', 'poll-ms', 'seed-parallel', 'init-runs', 'only', 'out']);
   for (const key of flags.keys()) if (!known.has(key)) throw new Error(`unknown option --${key}\n${USAGE}`);
 
   const only = flags.get('only');
@@ -98,6 +103,7 @@ export function parseOptions(argv: readonly string[], env: Record<string, string
     reps: int('--reps', flags.get('reps') ?? env.BENCH_REPS, 3),
     pollMs: int('--poll-ms', flags.get('poll-ms'), 10),
     rawOps: int('--raw-ops', flags.get('raw-ops'), 2000),
+    warmup: int('--warmup', flags.get('warmup'), 30, 0),
     sizes: list('--sizes', flags.get('sizes') ?? env.BENCH_SIZES, [1000, 10000, 100000]),
     queries: int('--queries', flags.get('queries'), 100),
     scans: int('--scans', flags.get('scans'), 1),

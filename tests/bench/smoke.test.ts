@@ -21,7 +21,7 @@ const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
 describe('npm run bench (smoke run)', () => {
   it('produces every figure, well-formed, with the machine, in a table and a JSON file', async () => {
     const base = parseOptions(
-      ['--patients', '3', '--concurrency', '3', '--reps', '1', '--sizes', '100,200', '--queries', '5', '--scans', '1', '--reports', '5', '--raw-ops', '30', '--init-runs', '1', '--quiet', '--out', join(dir, 'latest.json')],
+      ['--patients', '3', '--concurrency', '3', '--reps', '1', '--sizes', '100,200', '--queries', '5', '--scans', '1', '--reports', '5', '--raw-ops', '30', '--warmup', '2', '--init-runs', '1', '--quiet', '--out', join(dir, 'latest.json')],
       {},
     );
     const options = { ...base, resultsDir: dir, scaleDataDir: join(dir, 'scale-db') };
@@ -35,10 +35,13 @@ describe('npm run bench (smoke run)', () => {
 
     const engine = result.engine?.summary;
     expect(engine).toBeDefined();
-    for (const v of [engine?.transitionsPerSecond, engine?.latencyP50, engine?.latencyP95, engine?.rawPerSecond, engine?.ratio]) {
+    for (const v of [engine?.transitionsPerSecond, engine?.latencyP50, engine?.latencyP95, engine?.rawPerSecond, engine?.ratio, engine?.itemsWrittenPerTransition]) {
       expect(finite(v) && (v as number) > 0).toBe(true);
     }
     expect(result.engine?.reps[0]?.transitions).toBeGreaterThanOrEqual(3);
+    // The warm-up's patients are not counted: the repetition holds its own three.
+    expect(result.engine?.reps).toHaveLength(1);
+    expect(engine?.rawItemsPerTransaction).toBe(4);
 
     const cost = result.cost;
     expect(cost?.pathways).toBe(3);
