@@ -46,33 +46,41 @@ export async function deliverOutbox(deps: Deps, patient: string | PatientRecord,
   const delivered: QueuedNotification[] = [];
   let failed = 0;
   const subject = { patientId: first.patientId, caseRef: first.caseRef, site: first.site, referringPhysicianEmail: first.referringPhysician.email };
-  outer: for (const q of queued) {
+  for (const q of queued) {
     const already = first.notified.step === q.step ? new Set(first.notified.templates) : new Set<string>();
-    for (const email of await toAssignee(deps, first, 'stage' in q.event ? q.event.stage : first.stage, emailsFor(deps.pathway, q.event, subject, deps.config))) {
-      if (already.has(email.template) || email.to.length === 0) continue;
-      try {
-        const messageId = await deps.mailer.send(email);
+    const stage = 'stage' in q.event ? q.event.stage : first.stage;
+    const emails = (await toAssignee(deps, first, stage, emailsFor(deps.pathway, q.event, subject, deps.config))).filter((e) => !already.has(e.template) && e.to.length > 0);
+    // A transition's emails go out together: the pending decision is visible after one round trip
+    // to SES, not one per email. Their audit events keep the order of the emails.
+    const results = await Promise.allSettled(emails.map((email) => deps.mailer.send(email)));
+    let keep = false;
+    for (const [i, r] of results.entries()) {
+      const email = emails[i] as Email;
+      if (r.status === 'fulfilled') {
         (sentTemplates.get(q.step) ?? sentTemplates.set(q.step, []).get(q.step))?.push(email.template);
         events.push({
           action: 'notification_sent',
           patientId,
-          stage: 'stage' in q.event ? q.event.stage : first.stage,
+          stage,
           actor: SYSTEM_ACTOR,
-          details: { template: email.template, audience: email.audience, recipients: email.to, messageId, step: q.step },
+          details: { template: email.template, audience: email.audience, recipients: email.to, messageId: r.value, step: q.step },
         });
-      } catch (err) {
-        failed += 1;
-        events.push({ action: 'notification_failed', patientId, stage: first.stage, actor: SYSTEM_ACTOR, details: { template: email.template, error: (err as Error).name, step: q.step } });
-        if (err instanceof MailRejectedError) {
-          // Refused for good: retrying cannot help. The administrators hear of it; care goes on.
-          logger.warn('email refused; administrators alerted', { patientId, errorName: err.name });
-          await alertAdministrators(deps, first, events);
-          continue;
-        }
-        logger.warn('email not delivered; kept for the sweep', { patientId, errorName: (err as Error).name });
-        break outer;
+        continue;
       }
+      const err = r.reason as Error;
+      failed += 1;
+      events.push({ action: 'notification_failed', patientId, stage: first.stage, actor: SYSTEM_ACTOR, details: { template: email.template, error: err.name, step: q.step } });
+      if (err instanceof MailRejectedError) {
+        // Refused for good: retrying cannot help. The administrators hear of it; care goes on.
+        logger.warn('email refused; administrators alerted', { patientId, errorName: err.name });
+        await alertAdministrators(deps, first, events);
+        continue;
+      }
+      logger.warn('email not delivered; kept for the sweep', { patientId, errorName: err.name });
+      keep = true;
     }
+    // A failure that may pass keeps this transition's entry (and the later ones) for the sweep.
+    if (keep) break;
     delivered.push(q);
   }
   if (delivered.length === 0 && events.length === 0 && !also) return { sent: 0, failed, saved: first };

@@ -452,7 +452,10 @@ export function deliverable(p: PatientRecord): QueuedNotification[] {
 /** Delivered: drop the announcements sent, remember what went out for the latest step. */
 export function markDelivered(p: PatientRecord, delivered: readonly QueuedNotification[], templates: ReadonlyMap<number, readonly string[]>): PatientRecord {
   const done = new Set(delivered);
-  const latest = Math.max(p.notified.step, ...delivered.map((d) => d.step));
+  // A transition whose emails went out only in part stays queued, but what did go out is noted
+  // too, so the retry sends only the rest.
+  const partlySent = [...templates].filter(([, sent]) => sent.length > 0).map(([step]) => step);
+  const latest = Math.max(p.notified.step, ...delivered.map((d) => d.step), ...partlySent);
   const sameStep = p.notified.step === latest ? p.notified.templates : [];
   return {
     ...p,

@@ -19,7 +19,7 @@ import {
   type Ctx,
   type PatientRecord,
 } from '../../functions/domain/record.js';
-import { ApiError, ConcurrentUpdateError, MailRejectedError } from '../../functions/shared/errors.js';
+import { ApiError, ConcurrentUpdateError, MailRejectedError, TransientError } from '../../functions/shared/errors.js';
 import type { Mailer, MailMessage } from '../../functions/shared/mailer.js';
 import type { Deps } from '../../functions/shared/runtime.js';
 import { FakeWorkflowEngine } from '../../functions/shared/workflow-engine.js';
@@ -200,6 +200,38 @@ describe('the engine services', () => {
     expect(saved?.outbox).toEqual([]);
     expect(store.audit.map((e) => e.action)).toContain('notification_failed');
     expect(mailer.sent.some((m) => m.to.includes('administrators@example.org'))).toBe(true);
+  });
+
+  it('sends a transition\'s emails together; one that fails for now keeps the transition queued, and the retry sends only that one', async () => {
+    // The referral's acknowledgement goes to the coordinators and to the referring doctor.
+    const opened: PatientRecord = { ...referred(), notified: { step: 0, templates: [] }, outbox: [{ step: 1, event: { kind: 'referral_received' }, queuedAt: '2026-11-26T09:00:00.000Z' }] };
+    const queued = opened.outbox ?? [];
+    let down = true;
+    const attempts: string[] = [];
+    const mailer: Mailer = {
+      async send(m) {
+        attempts.push(m.to.join(','));
+        if (down && m.to.includes('coordinators@example.org')) throw new TransientError('SES unreachable');
+        return `m-${attempts.length}`;
+      },
+    };
+    const { deps, store } = depsWith(opened, mailer);
+    const first = await deliverOutbox(deps, ID);
+    const afterFirst = attempts.length;
+    expect(first.failed).toBe(1);
+    expect(first.sent).toBe(afterFirst - 1);
+    expect(first.sent).toBeGreaterThan(0);
+    const saved = store.records.get(ID);
+    // The failed transition is still queued; what went out is noted.
+    expect(saved?.outbox?.map((q) => q.step)).toContain(Math.max(...queued.map((q) => q.step)));
+    expect(saved?.notified.templates.length).toBeGreaterThan(0);
+    down = false;
+    const second = await deliverOutbox(deps, ID);
+    expect(attempts.slice(afterFirst)).toEqual(['coordinators@example.org']);
+    expect(second).toMatchObject({ sent: 1, failed: 0 });
+    expect(store.records.get(ID)?.outbox).toEqual([]);
+    const sent = store.audit.filter((e) => e.action === 'notification_sent').map((e) => e.details?.template);
+    expect(new Set(sent).size).toBe(sent.length);
   });
 
   it('tells every pathway event sink once per delivered transition', async () => {
