@@ -13,6 +13,50 @@ interface SesStore {
   getStoreReadonly: () => { emails: unknown[] };
 }
 
+interface Parsed {
+  readonly subject?: string;
+  readonly text?: string;
+  readonly headers: Map<string, unknown>;
+}
+interface MailParser {
+  simpleParser: (source: Buffer) => Promise<Parsed>;
+}
+
+/** The thread headers of a raw email, as the team's mail client would see them. */
+export interface ThreadHeaders {
+  readonly references: string | null;
+  readonly inReplyTo: string | null;
+  readonly notification: string | null;
+}
+
+/**
+ * aws-ses-v2-local parses a raw email but keeps none of its headers. Its parser (the same module
+ * instance) is wrapped to note the thread headers of each parsed email by subject and text, and
+ * the store takes them from there, so the inbox shows what a mail client would thread on.
+ */
+let keeping = false;
+function keepThreadHeaders(store: SesStore): void {
+  if (keeping) return;
+  keeping = true;
+  const parser = createRequire(require.resolve('aws-ses-v2-local'))('mailparser') as MailParser;
+  const seen = new Map<string, ThreadHeaders>();
+  const keyOf = (subject: unknown, text: unknown) => `${String(subject)}\u0000${String(text)}`;
+  const one = (v: unknown) => (Array.isArray(v) ? v.join(' ') : typeof v === 'string' ? v : null);
+  const original = parser.simpleParser;
+  parser.simpleParser = async (source) => {
+    const mail = await original(source);
+    seen.set(keyOf(mail.subject, mail.text), { references: one(mail.headers.get('references')), inReplyTo: one(mail.headers.get('in-reply-to')), notification: one(mail.headers.get('x-csf-notification')) });
+    if (seen.size > 1000) seen.delete(seen.keys().next().value as string);
+    return mail;
+  };
+  const save = store.saveEmail;
+  store.saveEmail = (email: unknown) => {
+    const e = email as { subject?: string; body?: { text?: string } };
+    const headers = seen.get(keyOf(e.subject, e.body?.text));
+    save(headers ? { ...(email as object), headers } : email);
+  };
+}
+
 export async function startSes(dataDir: string, host: string, port: number): Promise<{ url: string; stop(): Promise<void> }> {
   const store = require('aws-ses-v2-local/dist/store') as SesStore;
   const dir = join(dataDir, 'ses');
@@ -31,6 +75,8 @@ export async function startSes(dataDir: string, host: string, port: number): Pro
     appendFileSync(file, `${JSON.stringify(email)}\n`);
     original(email);
   };
+  // Outside the file's copy, so the copy keeps the headers too.
+  keepThreadHeaders(store);
   const server = require('aws-ses-v2-local').default as (c: { host: string; port: number }) => Promise<Server>;
   const http = await server({ host, port });
   return {

@@ -52,7 +52,7 @@ export async function deliverOutbox(deps: Deps, patient: string | PatientRecord,
     const emails = (await toAssignee(deps, first, stage, emailsFor(deps.pathway, q.event, subject, deps.config))).filter((e) => !already.has(e.template) && e.to.length > 0);
     // A transition's emails go out together: the pending decision is visible after one round trip
     // to SES, not one per email. Their audit events keep the order of the emails.
-    const results = await Promise.allSettled(emails.map((email) => deps.mailer.send(email)));
+    const results = await Promise.allSettled(emails.map((email) => deps.mailer.send({ ...email, patientId, key: `${q.step}.${email.template}` })));
     let keep = false;
     for (const [i, r] of results.entries()) {
       const email = emails[i] as Email;
@@ -121,7 +121,7 @@ async function alertAdministrators(deps: Deps, p: PatientRecord, events: AuditEv
   const subject = { patientId: p.patientId, caseRef: p.caseRef, site: p.site, referringPhysicianEmail: p.referringPhysician.email };
   for (const email of emailsFor(deps.pathway, { kind: 'failure', failure: 'notification', stage: p.stage }, subject, deps.config)) {
     try {
-      const messageId = await deps.mailer.send(email);
+      const messageId = await deps.mailer.send({ ...email, patientId: p.patientId, key: `${p.lastStep}.${email.template}` });
       events.push({ action: 'notification_sent', patientId: p.patientId, stage: p.stage, actor: SYSTEM_ACTOR, details: { template: email.template, audience: email.audience, recipients: email.to, messageId } });
     } catch (err) {
       events.push({ action: 'notification_failed', patientId: p.patientId, stage: p.stage, actor: SYSTEM_ACTOR, details: { template: email.template, error: (err as Error).name } });

@@ -92,7 +92,7 @@ async function sendUrgentEmail(deps: Deps, p: PatientRecord, report: RedFlagReco
   const email = redFlagEmail(deps.pathway, { patientId: p.patientId, caseRef: p.caseRef, site: p.site, stage: p.stage }, deps.config);
   let messageId: string;
   try {
-    messageId = await deps.mailer.send(email);
+    messageId = await deps.mailer.send({ ...email, patientId: p.patientId, key: `red-flag.${report.at}` });
   } catch (err) {
     logger.warn('urgent-review email not sent; a retry of the report resends it', { patientId: p.patientId, errorName: (err as Error).name });
     // Release the claim so a retried report sends it.

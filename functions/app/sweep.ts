@@ -169,7 +169,7 @@ async function remind(deps: Deps, patientId: string, now: Date): Promise<0 | 1 |
   );
   try {
     for (const email of emails) {
-      const messageId = await deps.mailer.send(email);
+      const messageId = await deps.mailer.send({ ...email, patientId, key: `${pending.step}.${email.template}` });
       await deps.store.appendAudit([
         { action: 'notification_sent', patientId, stage: pending.stage, actor: SYSTEM_ACTOR, details: { template: email.template, audience: email.audience, recipients: email.to, messageId } },
       ]);

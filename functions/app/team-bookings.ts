@@ -205,6 +205,8 @@ export async function sweepBookings(deps: Deps, now: Date): Promise<BookingSweep
       const where = [b.site, b.place ? `${b.place.kind} ${b.place.label}` : null].filter(Boolean).join(', ');
       const link = `${t.config.appBaseUrl.replace(/\/$/, '')}/patients/${b.patientId}`;
       await t.mailer.send({
+        patientId: b.patientId,
+        key: `booking.${b.bookingId}.${b.startsAt as string}`,
         to,
         subject: `Booked ${when}: ${b.caseRef} ${what}`,
         text: `Reminder: ${b.caseRef} has a ${what} booked for ${when}${where ? ` (${where})` : ''}.\nOpen the case: ${link}\n`,

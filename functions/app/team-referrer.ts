@@ -172,7 +172,7 @@ export async function submitInformation(deps: Deps, caller: Caller, patientId: s
   const team = teamRecipients(t.pathway, INFORMATION_REQUEST.stage, p.site, t.config);
   const to = [...new Set([...(assignee ? [assignee] : team), ...(work?.owner ? [work.owner.email] : t.config.teamDirectory.coordinators)])];
   try {
-    await sendInformationReceived(t.mailer, to, p.caseRef, `${t.config.appBaseUrl.replace(/\/$/, '')}/patients/${patientId}`);
+    await sendInformationReceived(t.mailer, to, { patientId, caseRef: p.caseRef, infoId: info.infoId }, `${t.config.appBaseUrl.replace(/\/$/, '')}/patients/${patientId}`);
     await t.store.appendAudit([{ action: 'notification_sent', patientId, stage: p.stage, actor: actorOf(caller, role), details: { template: 'information_received', recipients: to } }]);
   } catch (err) {
     logger.warn('information-received email failed', { patientId, errorName: (err as Error).name });

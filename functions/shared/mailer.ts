@@ -1,14 +1,32 @@
-// SES v1 SendEmail behind a small interface, so the domain never sees the SDK. The SDK module is
-// imported by `sesMailer` on first use, never statically: a bundler hoists a static import of an
-// external package to the top of the handler, and every handler would then load SES at init.
+// SES v1 SendRawEmail behind a small interface, so the domain never sees the SDK. The SDK module
+// is imported by `sesMailer` on first use, never statically: a bundler hoists a static import of
+// an external package to the top of the handler, and every handler would then load SES at init.
+// Raw rather than SendEmail because every email about a case carries the case's thread
+// (`References`, which mail clients thread on) and a stable identifier of the notification.
 import type * as Ses from '@aws-sdk/client-ses';
 import { MailRejectedError, MailThrottledError, TransientError } from './errors.js';
+import { composeMime } from './mime.js';
 
 export interface MailMessage {
   readonly to: readonly string[];
   readonly subject: string;
   readonly html: string;
   readonly text: string;
+  /** The case the email is about: its emails share one thread. An id, never patient data. */
+  readonly patientId?: string;
+  /** What this email is, the same on every resend of it (e.g. `<step>.<template>`): a duplicate after a crash carries the same one. */
+  readonly key?: string;
+}
+
+/** The header naming a notification stably (a resend carries the same value). */
+export const NOTIFICATION_HEADER = 'X-CSF-Notification';
+
+/** Thread headers of a message: the case's anchor in References and In-Reply-To, and the notification's key. */
+export function threadHeaders(m: MailMessage, from: string): Record<string, string> {
+  if (!m.patientId) return {};
+  const domain = /@([^>\s]+)>?$/.exec(from)?.[1] ?? 'localhost';
+  const anchor = `<case.${m.patientId}@${domain}>`;
+  return { References: anchor, 'In-Reply-To': anchor, ...(m.key ? { [NOTIFICATION_HEADER]: `${m.patientId}.${m.key}` } : {}) };
 }
 
 export interface Mailer {
@@ -22,27 +40,21 @@ const REJECTED = new Set(['MessageRejected', 'MailFromDomainNotVerifiedException
 /** The SES mailer, with the SES SDK imported now. */
 export async function sesMailer(from: string, client?: Ses.SESClient): Promise<SesMailer> {
   const sdk = await import('@aws-sdk/client-ses');
-  return new SesMailer(client ?? new sdk.SESClient({}), from, sdk.SendEmailCommand);
+  return new SesMailer(client ?? new sdk.SESClient({}), from, sdk.SendRawEmailCommand);
 }
 
 export class SesMailer implements Mailer {
   constructor(
     private readonly ses: Ses.SESClient,
     private readonly from: string,
-    private readonly SendEmailCommand: typeof Ses.SendEmailCommand,
+    private readonly SendRawEmailCommand: typeof Ses.SendRawEmailCommand,
   ) {}
 
   async send(message: MailMessage): Promise<string> {
+    const raw = composeMime({ from: this.from, to: message.to, subject: message.subject, text: message.text, html: message.html, headers: threadHeaders(message, this.from) });
     try {
       const out = await this.ses.send(
-        new this.SendEmailCommand({
-          Source: this.from,
-          Destination: { ToAddresses: [...message.to] },
-          Message: {
-            Subject: { Data: message.subject, Charset: 'UTF-8' },
-            Body: { Html: { Data: message.html, Charset: 'UTF-8' }, Text: { Data: message.text, Charset: 'UTF-8' } },
-          },
-        }),
+        new this.SendRawEmailCommand({ Source: this.from, Destinations: [...message.to], RawMessage: { Data: new TextEncoder().encode(raw) } }),
       );
       return out.MessageId ?? '';
     } catch (err) {

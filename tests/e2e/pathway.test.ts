@@ -138,6 +138,12 @@ describe('the care pathway, end to end', () => {
       expect(all).not.toContain(body.patient.birthDate);
       expect(all).toContain(`/patients/${patientId}`);
     }
+    // One thread per case for the team's mail client (SES keeps References), and each email
+    // named by a key of its own that a resend would repeat.
+    expect(new Set(mine.map((e) => e.headers?.references))).toEqual(new Set([`<case.${patientId}@example.org>`]));
+    const keys = mine.map((e) => e.headers?.notification);
+    expect(keys.every((k) => typeof k === 'string' && k.startsWith(`${patientId}.`))).toBe(true);
+    expect(new Set(keys).size).toBe(keys.length);
   });
 
   it('discharges a declined referral and tells the referring physician', async () => {

@@ -25,6 +25,8 @@ export interface Email {
   readonly subject: string;
   readonly destination: { to: string[] };
   readonly body: { html?: string; text?: string };
+  /** Thread headers the local SES noted (local/ses.ts). */
+  readonly headers?: { readonly references: string | null; readonly inReplyTo: string | null; readonly notification: string | null };
 }
 
 export class LocalStackUnderTest {

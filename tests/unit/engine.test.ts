@@ -181,7 +181,7 @@ class FakeMailer implements Mailer {
   }
 }
 
-function depsWith(record: PatientRecord, mailer = new FakeMailer(), config: PathwayConfig = DEFAULT_CONFIG) {
+function depsWith<M extends Mailer = FakeMailer>(record: PatientRecord, mailer: M = new FakeMailer() as unknown as M, config: PathwayConfig = DEFAULT_CONFIG) {
   const store = new MemoryStore();
   store.records.set(record.patientId, record);
   const engine = new FakeWorkflowEngine();
