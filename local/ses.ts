@@ -13,9 +13,13 @@ interface SesStore {
   getStoreReadonly: () => { emails: unknown[] };
 }
 
+interface AddressList {
+  readonly value: readonly { readonly address?: string }[];
+}
 interface Parsed {
   readonly subject?: string;
   readonly text?: string;
+  readonly to?: AddressList | readonly AddressList[];
   readonly headers: Map<string, unknown>;
 }
 interface MailParser {
@@ -30,30 +34,33 @@ export interface ThreadHeaders {
 }
 
 /**
- * aws-ses-v2-local parses a raw email but keeps none of its headers. Its parser (the same module
- * instance) is wrapped to note the thread headers of each parsed email by subject and text, and
- * the store takes them from there, so the inbox shows what a mail client would thread on.
+ * aws-ses-v2-local parses a raw email but keeps none of its headers, and keeps the To header as
+ * one string. Its parser (the same module instance) is wrapped to note the thread headers and the
+ * recipients' addresses of each parsed email by subject and text, and the store takes them from
+ * there: the inbox lists each recipient, as for SendEmail, and what a mail client would thread on.
  */
 let keeping = false;
 function keepThreadHeaders(store: SesStore): void {
   if (keeping) return;
   keeping = true;
   const parser = createRequire(require.resolve('aws-ses-v2-local'))('mailparser') as MailParser;
-  const seen = new Map<string, ThreadHeaders>();
+  const seen = new Map<string, { headers: ThreadHeaders; to: string[] }>();
   const keyOf = (subject: unknown, text: unknown) => `${String(subject)}\u0000${String(text)}`;
   const one = (v: unknown) => (Array.isArray(v) ? v.join(' ') : typeof v === 'string' ? v : null);
   const original = parser.simpleParser;
   parser.simpleParser = async (source) => {
     const mail = await original(source);
-    seen.set(keyOf(mail.subject, mail.text), { references: one(mail.headers.get('references')), inReplyTo: one(mail.headers.get('in-reply-to')), notification: one(mail.headers.get('x-csf-notification')) });
+    const to = (Array.isArray(mail.to) ? mail.to : mail.to ? [mail.to] : []).flatMap((l: AddressList) => l.value.flatMap((a) => (a.address ? [a.address] : [])));
+    const headers = { references: one(mail.headers.get('references')), inReplyTo: one(mail.headers.get('in-reply-to')), notification: one(mail.headers.get('x-csf-notification')) };
+    seen.set(keyOf(mail.subject, mail.text), { headers, to });
     if (seen.size > 1000) seen.delete(seen.keys().next().value as string);
     return mail;
   };
   const save = store.saveEmail;
   store.saveEmail = (email: unknown) => {
-    const e = email as { subject?: string; body?: { text?: string } };
-    const headers = seen.get(keyOf(e.subject, e.body?.text));
-    save(headers ? { ...(email as object), headers } : email);
+    const e = email as { subject?: string; body?: { text?: string }; destination?: Record<string, unknown> };
+    const noted = seen.get(keyOf(e.subject, e.body?.text));
+    save(noted ? { ...e, destination: { ...e.destination, to: noted.to }, headers: noted.headers } : email);
   };
 }
 
