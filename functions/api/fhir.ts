@@ -57,7 +57,7 @@ export const handler = fhirHandler(async (event) => {
     case 'GET /fhir/R4/QuestionnaireResponse/{id}':
       return answer(await readQuestionnaireResponse(deps, caller, id()));
     case 'POST /fhir/R4/Subscription':
-      return answer(await registerSubscription(await subscriptionDeps(), caller, requireValid<Subscription>(fhirBody(event), 'Subscription')));
+      return answer(await registerSubscription(await subscriptionDeps(), caller, await requireValid<Subscription>(fhirBody(event), 'Subscription')));
     case 'GET /fhir/R4/Subscription':
       return answer(await searchSubscriptions(await subscriptionDeps(), caller));
     case 'GET /fhir/R4/Subscription/{id}':

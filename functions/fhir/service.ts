@@ -14,7 +14,6 @@ import type { PatientDetail } from './patient-detail.js';
 import { checkInFromResponse, checkInQuestionnaire, checkInResponseOf, parseCheckInResponseId } from './questionnaire.js';
 import { patientOf, referralFromBundle, referralFromServiceRequest, serviceRequestOf, type MappedReferral } from './referral-mapping.js';
 import { decisionsIn, taskOf } from './task-view.js';
-import { structuralIssues } from './validator.js';
 
 export interface FhirResult {
   readonly status: number;
@@ -22,11 +21,15 @@ export interface FhirResult {
   readonly location?: string;
 }
 
-/** Refuse a resource that does not conform to the base R4 definition, naming each element. */
-export function requireValid<T extends Resource>(body: unknown, resourceType: T['resourceType']): T {
+/**
+ * Refuse a resource that does not conform to the base R4 definition, naming each element. The
+ * validator (Medplum's, with its definitions) loads on the first validation, not with the handler.
+ */
+export async function requireValid<T extends Resource>(body: unknown, resourceType: T['resourceType']): Promise<T> {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalid([{ message: 'The body must be a FHIR resource (a JSON object).' }]);
   const type = (body as { resourceType?: unknown }).resourceType;
   if (type !== resourceType) throw invalid([{ expression: 'resourceType', message: `must be ${resourceType}${typeof type === 'string' ? `, not ${type}` : ''}`, code: 'structure' }]);
+  const { structuralIssues } = await import('./validator.js');
   const issues = structuralIssues(body as Resource);
   if (issues.length) {
     throw invalid(issues.map((i) => ({ message: i.details?.text ?? i.diagnostics ?? 'is invalid', code: i.code, ...(i.expression?.[0] ? { expression: i.expression[0] } : {}) })));
@@ -64,7 +67,7 @@ export async function createReferral(
   body: unknown,
   as: 'ServiceRequest' | 'transaction',
 ): Promise<FhirResult & { patientId: string; created: boolean; mapped: MappedReferral }> {
-  const mapped = as === 'ServiceRequest' ? referralFromServiceRequest(requireValid<ServiceRequest>(body, 'ServiceRequest')) : referralFromBundle(requireValid<Bundle>(body, 'Bundle'));
+  const mapped = as === 'ServiceRequest' ? referralFromServiceRequest(await requireValid<ServiceRequest>(body, 'ServiceRequest')) : referralFromBundle(await requireValid<Bundle>(body, 'Bundle'));
   const answer = await through(() => submitReferral(deps, caller, mapped.body), mapped.sources);
   const { patientId } = answer.body as { patientId: string };
   // The creator sees the Task without a record_viewed of its own: this is its write's answer.
@@ -220,7 +223,7 @@ function withParam(url: string, key: string, value: string): string {
 
 // ------------------------------------------------------------------ follow-up check-in
 export async function recordCheckIn(deps: Deps, caller: Caller, body: unknown): Promise<FhirResult> {
-  const qr = requireValid<QuestionnaireResponse>(body, 'QuestionnaireResponse');
+  const qr = await requireValid<QuestionnaireResponse>(body, 'QuestionnaireResponse');
   const checkIn = checkInFromResponse(qr);
   if (!PATIENT_ID_PATTERN.test(checkIn.patientId)) throw new FhirError(404, [{ expression: 'QuestionnaireResponse.subject', message: 'No such patient.', code: 'not-found' }]);
   await through(() => submitDecision(deps, caller, checkIn.patientId, checkIn.decision), checkIn.sources);
