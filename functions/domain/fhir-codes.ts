@@ -2,6 +2,7 @@
 // findings), how a stage and status read as an R4 Task status, and the follow-up check-in as a
 // Questionnaire whose items map one to one onto the FOLLOW_UP decision fields. Pure data and
 // functions: the FHIR adapter (functions/fhir) takes every stage-specific word from here.
+import { ASSOCIATED_SYMPTOMS, type AssociatedSymptom } from './clinical-facts.js';
 import { allStageIds, CARE_PATHWAY, stageOf, type PathwayDefinition } from './pathway.js';
 import {
   FOLLOW_UP_VISITS,
@@ -44,6 +45,8 @@ export const STAGE_CONCEPTS: readonly { code: string; display: string }[] = STAG
 export const STATUS_CONCEPTS: readonly { code: Status; display: string }[] = STATUSES.map((code) => ({ code, display: words(code) }));
 export const SITE_CONCEPTS = NEURORADIOLOGY_SITES.map((code) => ({ code, display: code }));
 export const ORTHOSTATIC_PATTERNS = ['classic_immediate', 'delayed', 'end_of_day', 'non_orthostatic'] as const;
+/** The associated-symptom code system: every symptom the referral asks about. */
+export const ASSOCIATED_SYMPTOM_CONCEPTS: readonly { code: AssociatedSymptom; display: string }[] = ASSOCIATED_SYMPTOMS.map((code) => ({ code, display: words(code) }));
 
 export type TaskStatus = 'requested' | 'accepted' | 'in-progress' | 'on-hold' | 'completed' | 'rejected' | 'cancelled' | 'failed';
 export const TASK_STATUSES: readonly TaskStatus[] = ['requested', 'accepted', 'in-progress', 'on-hold', 'completed', 'rejected', 'cancelled', 'failed'];

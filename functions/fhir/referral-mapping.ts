@@ -12,7 +12,7 @@ import type {
   Resource,
   ServiceRequest,
 } from '@medplum/fhirtypes';
-import { CODE_SYSTEMS, IDENTIFIER_SYSTEMS, ORTHOSTATIC_PATTERNS, INTAKE_FINDINGS, type ReferralFinding } from '../domain/fhir-codes.js';
+import { ASSOCIATED_SYMPTOM_CONCEPTS, CODE_SYSTEMS, IDENTIFIER_SYSTEMS, ORTHOSTATIC_PATTERNS, INTAKE_FINDINGS, type ReferralFinding } from '../domain/fhir-codes.js';
 import { ASSOCIATED_SYMPTOMS, type AssociatedSymptom } from '../domain/clinical-facts.js';
 import { NEURORADIOLOGY_SITES } from '../domain/vocabulary.js';
 import type { PatientDetail } from './patient-detail.js';
@@ -340,10 +340,8 @@ export function serviceRequestOf(p: PatientDetail): ServiceRequest {
 
 /** Every symptom the program asks about, present or not, so "none of them" reads as such. */
 function symptomComponents(present: readonly AssociatedSymptom[]): NonNullable<Observation['component']> {
-  return ASSOCIATED_SYMPTOMS.map((code) => ({ code: { coding: [{ system: CODE_SYSTEMS.associatedSymptom, code, display: words(code) }] }, valueBoolean: present.includes(code) }));
+  return ASSOCIATED_SYMPTOM_CONCEPTS.map(({ code, display }) => ({ code: { coding: [{ system: CODE_SYSTEMS.associatedSymptom, code, display }] }, valueBoolean: present.includes(code) }));
 }
-
-const words = (code: string) => code.replace(/_/g, ' ').replace(/^./, (ch) => ch.toUpperCase());
 
 /** The patient's demographics as a FHIR Patient. */
 export function patientOf(p: PatientDetail): Patient {

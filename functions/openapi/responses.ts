@@ -7,11 +7,11 @@ import { referralSchema } from '../domain/schemas.js';
 import { allStageIds, CARE_PATHWAY, decisionStageIds } from '../domain/pathway.js';
 import { HOLD_REASONS, ROLES, STATUSES } from '../domain/vocabulary.js';
 
-const instant = z.string().describe('ISO 8601 timestamp');
+export const instant = z.string().describe('ISO 8601 timestamp');
 // The deployed pathway's stages (pathway.ts): a stage added to the definition is in the document.
-const stage = z.enum(allStageIds(CARE_PATHWAY) as [string, ...string[]]);
+export const stage = z.enum(allStageIds(CARE_PATHWAY) as [string, ...string[]]);
 const decisionStage = z.enum(decisionStageIds(CARE_PATHWAY) as [string, ...string[]]);
-const status = z.enum(STATUSES);
+export const status = z.enum(STATUSES);
 
 export const errorBodySchema = z
   .looseObject({

@@ -3,14 +3,11 @@
 // loose (the product may add fields, clients must accept them), and the e2e test validates the
 // real answer of every team route against the document, so a shape that drifts fails there.
 import * as z from 'zod';
-import { allStageIds, CARE_PATHWAY } from '../domain/pathway.js';
 import { BOOKING_KINDS, BOOKING_STATUSES } from '../domain/team-work.js';
-import { FOLLOW_UP_VISITS, ROLES, STATUSES } from '../domain/vocabulary.js';
+import { FOLLOW_UP_VISITS, ROLES } from '../domain/vocabulary.js';
+import { instant, patientListItemSchema, stage, status } from './responses.js';
 
-const instant = z.string().describe('ISO 8601 timestamp');
 const day = z.string().describe('calendar day, YYYY-MM-DD');
-const stage = z.enum(allStageIds(CARE_PATHWAY) as [string, ...string[]]);
-const status = z.enum(STATUSES);
 const person = z.looseObject({ email: z.string(), name: z.string() });
 const timeZone = z.string().describe('IANA time zone the local times are in');
 
@@ -18,15 +15,10 @@ const owner = z.looseObject({ email: z.string(), name: z.string(), since: instan
 const assignee = z.looseObject({ email: z.string(), name: z.string(), stage, pendingKey: z.string(), since: instant }).nullable().meta({ id: 'DecisionAssignee' });
 const followUp = z.looseObject({ on: day, reason: z.string().optional(), setBy: z.string() }).nullable().meta({ id: 'FollowUp' });
 
-const workRow = z
-  .looseObject({
-    patientId: z.string(),
-    caseRef: z.string(),
-    stage,
-    status,
-    site: z.string(),
-    dueAt: instant.nullable(),
-    overdue: z.boolean(),
+// A worklist row's case fields, then who owns it and who is assigned.
+const workRow = patientListItemSchema
+  .pick({ patientId: true, caseRef: true, stage: true, status: true, site: true, dueAt: true, overdue: true })
+  .extend({
     awaiting: stage.nullable().describe('the stage of the pending decision, if one is open'),
     owner: person.nullable(),
     assignee: person.nullable(),
