@@ -170,6 +170,9 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard in a browser', () => {
     await board.getByLabel('Symptom onset').fill('2026-05-01');
     await board.getByLabel('Orthostatic pattern').selectOption('classic_immediate');
     await board.getByLabel('Baseline HIT-6 (optional)').fill('68');
+    await board.getByLabel('Trauma before the headache began').check();
+    await board.getByLabel('Tinnitus').check();
+    await board.getByLabel('Neck pain or stiffness').check();
     await board.getByRole('button', { name: 'Send referral' }).click();
 
     const flash = board.getByText(/Referral CSF-\d{4}-\d{6} was received/);
@@ -202,6 +205,13 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard in a browser', () => {
     await page.getByRole('heading', { name: /^Recommendation:/ }).waitFor();
     await page.getByText(SYNTHETIC.familyName).first().waitFor();
     expect(await page.getByRole('heading', { name: 'Pending decision: Triage' }).isVisible()).toBe(true);
+    // What the coordinator entered at referral is on the page, the later findings included.
+    const facts = page.getByRole('region', { name: 'Patient and pathway' });
+    const fact = (term: string) => facts.locator('div', { has: page.locator('dt', { hasText: term }) }).locator('dd');
+    expect(await fact('Trauma before onset').textContent()).toBe('Yes');
+    // An unticked box is not reported (the form sends only what was ticked).
+    expect(await fact('Connective tissue disorder').textContent()).toBe('—');
+    expect(await fact('Associated symptoms').textContent()).toBe('Neck pain or stiffness, Tinnitus');
     expect(await page.locator('section[aria-labelledby="rec-title"]').textContent()).toMatch(/R1/);
     // The pathway version the patient runs on, as the record of truth has it.
     const version = (await stack.store().getPatient(patientId))?.pathwayVersion;

@@ -1,6 +1,7 @@
 // Human labels for the contract's vocabulary and dates. Values stay as the API spells them;
 // only what is shown changes.
 import { allStageIds, CARE_PATHWAY } from '../../functions/domain/pathway.js';
+import type { AssociatedSymptom } from '../../functions/domain/clinical-facts.js';
 import type { AuditAction } from '../../functions/domain/vocabulary.js';
 
 const STAGES = allStageIds(CARE_PATHWAY);
@@ -150,3 +151,16 @@ export function plainMessage(message: string): string {
       return ACRONYMS[m.split('_')[0] ?? ''] ? l : l.charAt(0).toLowerCase() + l.slice(1);
     });
 }
+
+/** The associated symptoms as the referral form asks them and the patient page shows them. */
+export const SYMPTOM_LABEL: Record<AssociatedSymptom, string> = {
+  neck_pain: 'Neck pain or stiffness',
+  interscapular_pain: 'Pain between the shoulder blades',
+  tinnitus: 'Tinnitus',
+  muffled_hearing: 'Muffled hearing',
+  nausea_vomiting: 'Nausea or vomiting',
+  dizziness: 'Dizziness',
+  photophobia: 'Sensitivity to light',
+  visual_disturbance: 'Visual disturbance',
+  cognitive_symptoms: 'Cognitive symptoms (memory, concentration)',
+};

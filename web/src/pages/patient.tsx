@@ -3,6 +3,7 @@
 // clinical record so far and the full timeline.
 import { Alert, Anchor, Badge, Button, Checkbox, Grid, Group, List, Paper, Stack, Table, Text, Title } from '@mantine/core';
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { ASSOCIATED_SYMPTOMS, type AssociatedSymptom } from '../../../functions/domain/clinical-facts.js';
 import { SOURCES } from '../../../functions/domain/recommendations.js';
 import { ApiFailure, apiJson, CONFLICT_EVENT } from '../api.js';
 import type { PatientDetail, Recommendation, Source, TimelineEvent } from '../api-types.js';
@@ -12,7 +13,7 @@ import { Page } from '../components/page.js';
 import { PatientActions } from '../components/patient-actions.js';
 import { CaseWorkPanel } from '../components/case-work-panel.js';
 import { actorText, eventDetails, eventTime } from '../event-text.js';
-import { actionLabel, formatDate, formatDateTime, label, relativeDays, VERSION_HINT, versionLabel } from '../labels.js';
+import { actionLabel, formatDate, formatDateTime, label, relativeDays, SYMPTOM_LABEL, VERSION_HINT, versionLabel } from '../labels.js';
 import { Link } from '../router.js';
 import type { Session } from '../session.js';
 import { lastTriageOutcome, mayDecide, waitingOn, waitingOnText } from '../waiting-on.js';
@@ -21,6 +22,10 @@ import { DecisionForm } from './decision-form.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One term and its value: a direct child of the facts' <dl>, as HTML requires. */
+const yesNo = (v: boolean | undefined) => (v === undefined ? '—' : v ? 'Yes' : 'No');
+/** In the form's order, whatever order they were ticked in. */
+const symptomsText = (list: readonly AssociatedSymptom[]) => ASSOCIATED_SYMPTOMS.filter((s) => list.includes(s)).map((s) => SYMPTOM_LABEL[s]).join(', ') || 'None';
+
 function Fact({ term, children }: { term: string; children: React.ReactNode }) {
   return (
     <div>
@@ -430,8 +435,13 @@ export function PatientPage({ patientId, session }: { patientId: string; session
               ['Symptom onset', formatDate(p.referral.symptomOnset)],
               ['Orthostatic pattern', label(p.referral.orthostaticPattern)],
               ['Baseline HIT-6', p.referral.hit6Baseline ?? '—'],
+              ['Baseline headache days / month', p.referral.headacheDaysPerMonthBaseline ?? '—'],
               ['Dural puncture ≤ 30 days', p.referral.duralPunctureWithin30Days ? 'Yes' : 'No'],
               ['Prior spinal procedure', p.referral.priorSpinalProcedure ? 'Yes' : 'No'],
+              ['Trauma before onset', yesNo(p.referral.trauma)],
+              ['Connective tissue disorder', yesNo(p.referral.connectiveTissueDisorder)],
+              // Not given reads "—"; an empty list (an API client may send one) reads "None".
+              ['Associated symptoms', p.referral.associatedSymptoms === undefined ? '—' : symptomsText(p.referral.associatedSymptoms)],
             ] as const
           ).map(([term, value]) => (
             <Fact key={term} term={term}>

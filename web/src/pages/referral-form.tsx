@@ -11,7 +11,7 @@ import { ErrorSummary, fieldId } from '../components/error-summary.js';
 import { Page } from '../components/page.js';
 import { setFlash } from '../flash.js';
 import { fieldErrors, fieldMessage, zodIssues } from '../form-issues.js';
-import { label, todayIso } from '../labels.js';
+import { label, SYMPTOM_LABEL, todayIso } from '../labels.js';
 import { navigate } from '../router.js';
 
 export const REFERRAL_LABELS: Record<string, string> = {
@@ -39,17 +39,6 @@ export const REFERRAL_LABELS: Record<string, string> = {
   notes: 'Notes',
 };
 
-const SYMPTOM_LABEL: Record<AssociatedSymptom, string> = {
-  neck_pain: 'Neck pain or stiffness',
-  interscapular_pain: 'Pain between the shoulder blades',
-  tinnitus: 'Tinnitus',
-  muffled_hearing: 'Muffled hearing',
-  nausea_vomiting: 'Nausea or vomiting',
-  dizziness: 'Dizziness',
-  photophobia: 'Sensitivity to light',
-  visual_disturbance: 'Visual disturbance',
-  cognitive_symptoms: 'Cognitive symptoms (memory, concentration)',
-};
 
 function newReferralId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(4));
