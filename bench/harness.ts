@@ -12,6 +12,7 @@ import { bundleRows, costRows, engineRows, formatTable, scaleRows, type EngineSu
 import { BenchStack } from './stack.js';
 import { median } from './stats.js';
 import { runScale, type ScaleResult } from './worklist.js';
+import { measureWriteCosts } from './write-costs.js';
 
 export type EngineRepFigures = Omit<EngineRep, 'driven'>;
 
@@ -55,6 +56,9 @@ async function enginePhase(opts: BenchOptions): Promise<{ summary: EngineSummary
       reps.push(rep);
       costs.push(await costOfRep(stack, rep));
     }
+    const first = reps[0]?.driven[0];
+    const template = first ? await stack.store().getPatient(first.patientId) : undefined;
+    const writeCosts = opts.writeCostMs > 0 && template ? await measureWriteCosts(stack, template, { lanes: opts.concurrency, ms: opts.writeCostMs }) : [];
     const tx = (rep: EngineRep) => (rep.usage.byOperation.TransactWriteItems?.calls ?? 0) / rep.transitions;
     const summary: EngineSummary = {
       patients: opts.patients,
@@ -67,6 +71,7 @@ async function enginePhase(opts: BenchOptions): Promise<{ summary: EngineSummary
       transactionsPerTransition: median(reps.map(tx)),
       itemsWrittenPerTransition: median(reps.map((r) => Object.values(r.usage.byOperation).reduce((a, o) => a + (o.itemsWritten ?? 0), 0) / r.transitions)),
       rawItemsPerTransaction: median(reps.map((r) => r.raw.itemsPerTransaction)),
+      writeCosts,
       callsPerTransition: Object.fromEntries(
         [...new Set(reps.flatMap((r) => Object.keys(r.usage.byOperation)))].map((op) => [op, median(reps.map((r) => (r.usage.byOperation[op]?.calls ?? 0) / r.transitions))]),
       ),

@@ -17,6 +17,8 @@ export interface BenchOptions {
   readonly rawOps: number;
   /** Patients driven once before the repetitions, not counted (warms the JVM and the stack). */
   readonly warmup: number;
+  /** How long each kind of DynamoDB call is timed for the write costs (0: not measured). */
+  readonly writeCostMs: number;
   readonly sizes: readonly number[];
   /** Query samples per size and repetition (worklist, overdue). */
   readonly queries: number;
@@ -52,6 +54,8 @@ export const USAGE = `npm run bench -- [options]
   --warmup N         patients (and 10x as many raw transactions) run once before the repetitions and
                      not counted, so the JVM under DynamoDB Local and the stack are warm for both
                      rates (default 30; 0: none)
+  --write-cost-ms N  time each kind of DynamoDB call (GetItem, Query, PutItem, transactions) this long
+                     at the engine's concurrency, after the repetitions (default 3000; 0: skip)
   --poll-ms N        interval between reads while waiting for the next pending decision (default 10)
   --seed-parallel N  BatchWriteItem requests in flight while seeding (default 8)
   --init-runs N      fresh node processes importing each bundle (default 7)
@@ -90,7 +94,7 @@ export function parseOptions(argv: readonly string[], env: Record<string, string
     if (value === undefined) throw new Error(`--${key} needs a value\n${USAGE}`);
     flags.set(key, value);
   }
-  const known = new Set(['patients', 'concurrency', 'reps', 'sizes', 'queries', 'scans', 'reports', 'raw-ops', 'warmup', 'scan-budget-s', 'poll-ms', 'seed-parallel', 'init-runs', 'only', 'out']);
+  const known = new Set(['patients', 'concurrency', 'reps', 'sizes', 'queries', 'scans', 'reports', 'raw-ops', 'warmup', 'write-cost-ms', 'scan-budget-s', 'poll-ms', 'seed-parallel', 'init-runs', 'only', 'out']);
   for (const key of flags.keys()) if (!known.has(key)) throw new Error(`unknown option --${key}\n${USAGE}`);
 
   const only = flags.get('only');
@@ -104,6 +108,7 @@ export function parseOptions(argv: readonly string[], env: Record<string, string
     pollMs: int('--poll-ms', flags.get('poll-ms'), 10),
     rawOps: int('--raw-ops', flags.get('raw-ops'), 2000),
     warmup: int('--warmup', flags.get('warmup'), 30, 0),
+    writeCostMs: int('--write-cost-ms', flags.get('write-cost-ms'), 3000, 0),
     sizes: list('--sizes', flags.get('sizes') ?? env.BENCH_SIZES, [1000, 10000, 100000]),
     queries: int('--queries', flags.get('queries'), 100),
     scans: int('--scans', flags.get('scans'), 1),

@@ -3,6 +3,7 @@ import type { BundleResult } from './bundles.js';
 import type { CostResult } from './cost.js';
 import type { MachineInfo } from './machine.js';
 import type { ScaleResult } from './worklist.js';
+import type { WriteCost } from './write-costs.js';
 
 export type Verdict = 'PASS' | 'MISS' | '';
 
@@ -28,6 +29,8 @@ export interface EngineSummary {
   readonly itemsWrittenPerTransition: number;
   /** Items one raw transaction writes. */
   readonly rawItemsPerTransaction: number;
+  /** What each kind of DynamoDB call costs this DynamoDB Local (bench/write-costs.ts). */
+  readonly writeCosts: readonly WriteCost[];
   /** DynamoDB calls of the product per engine transition, by operation (median rep). */
   readonly callsPerTransition: Record<string, number>;
 }
@@ -50,6 +53,7 @@ export function engineRows(e: EngineSummary): Row[] {
     // DynamoDB Local spends its time on written items: the ratio cannot pass raw items / engine items.
     info('1 Ratio the written items allow (raw items / engine items)', (e.rawItemsPerTransaction / e.itemsWrittenPerTransition).toFixed(3), e.rawItemsPerTransaction / e.itemsWrittenPerTransition),
     { figure: '1 Engine rate / raw transaction rate', value: e.ratio.toFixed(3), target: '>= 0.5', verdict: atLeast(e.ratio, 0.5), raw: e.ratio },
+    ...e.writeCosts.map((w) => info(`1   DynamoDB Local, ${w.lanes} lanes: ${w.operation}`, `${w.msEach.toFixed(2)} ms`, w.msEach)),
   ];
 }
 

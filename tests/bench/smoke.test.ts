@@ -21,7 +21,7 @@ const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
 describe('npm run bench (smoke run)', () => {
   it('produces every figure, well-formed, with the machine, in a table and a JSON file', async () => {
     const base = parseOptions(
-      ['--patients', '3', '--concurrency', '3', '--reps', '1', '--sizes', '100,200', '--queries', '5', '--scans', '1', '--reports', '5', '--raw-ops', '30', '--warmup', '2', '--init-runs', '1', '--quiet', '--out', join(dir, 'latest.json')],
+      ['--patients', '3', '--concurrency', '3', '--reps', '1', '--sizes', '100,200', '--queries', '5', '--scans', '1', '--reports', '5', '--raw-ops', '30', '--warmup', '2', '--write-cost-ms', '200', '--init-runs', '1', '--quiet', '--out', join(dir, 'latest.json')],
       {},
     );
     const options = { ...base, resultsDir: dir, scaleDataDir: join(dir, 'scale-db') };
@@ -42,6 +42,8 @@ describe('npm run bench (smoke run)', () => {
     // The warm-up's patients are not counted: the repetition holds its own three.
     expect(result.engine?.reps).toHaveLength(1);
     expect(engine?.rawItemsPerTransaction).toBe(4);
+    expect(engine?.writeCosts.map((w) => w.operation)).toHaveLength(6);
+    for (const w of engine?.writeCosts ?? []) expect(finite(w.msEach) && w.msEach > 0).toBe(true);
 
     const cost = result.cost;
     expect(cost?.pathways).toBe(3);
