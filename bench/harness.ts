@@ -69,7 +69,7 @@ async function enginePhase(opts: BenchOptions): Promise<{ summary: EngineSummary
       rawPerSecond: median(reps.map((r) => r.raw.perSecond)),
       ratio: median(reps.map((r) => r.ratio)),
       transactionsPerTransition: median(reps.map(tx)),
-      itemsWrittenPerTransition: median(reps.map((r) => Object.values(r.usage.byOperation).reduce((a, o) => a + (o.itemsWritten ?? 0), 0) / r.transitions)),
+      itemsWrittenPerTransition: median(reps.map((r) => Object.values(r.usage.byOperation).reduce((a, o) => a + o.itemsWritten, 0) / r.transitions)),
       rawItemsPerTransaction: median(reps.map((r) => r.raw.itemsPerTransaction)),
       writeCosts,
       callsPerTransition: Object.fromEntries(
