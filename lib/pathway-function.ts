@@ -12,7 +12,7 @@ import {
   type RoleProps,
 } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { ApplicationLogLevel, Architecture, CfnFunction, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -39,6 +39,9 @@ export class ManagedPolicyRole extends Role {
     return { statementAdded: true, policyDependable: this.grantsPolicy };
   }
 }
+
+/** Template Metadata key naming a function's handler module (project-relative), read by the local stack. */
+export const HANDLER_ENTRY_METADATA = 'csf:handler-entry';
 
 export interface PathwayFunctionProps {
   /** Handler module, relative to the project root (e.g. `functions/api/referrals.ts`); it exports `handler`. */
@@ -137,5 +140,8 @@ export class PathwayFunction extends Construct {
           : {}),
       },
     });
+    // The local stack runs this handler module (not the bundle) for this function, wired from the
+    // synthesized template: CloudFormation ignores resource Metadata.
+    (this.function.node.defaultChild as CfnFunction).addMetadata(HANDLER_ENTRY_METADATA, props.entry);
   }
 }
