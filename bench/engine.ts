@@ -12,7 +12,7 @@ import { SYSTEM_ACTOR, type AuditEventInput, type CounterIncrement, type Patient
 import { usageBetween, type CapacityUsage } from './capacity.js';
 import { HAPPY_PATH, referralBody, type ScriptStep } from './pathway-script.js';
 import { progressBar } from './progress.js';
-import { STACK_TABLES, type BenchStack } from './stack.js';
+import type { BenchStack } from './stack.js';
 import { RecordWatcher } from './watcher.js';
 import { mapLimit, nowMs, summarize, type Summary } from './stats.js';
 
@@ -139,7 +139,7 @@ export async function runEngineRep(stack: BenchStack, opts: EngineOptions, label
   const calls: Record<string, ApiCallStats> = {};
   const before = await stack.usage();
   const bar = progressBar(opts.quiet, `${label}: patients`, opts.patients);
-  const watcher = new RecordWatcher(stack.doc(), STACK_TABLES.pathway, opts.pollMs);
+  const watcher = new RecordWatcher(stack.doc(), stack.tables.pathway, opts.pollMs);
   const started = nowMs();
   let driven: DrivenPatient[];
   try {

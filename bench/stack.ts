@@ -3,7 +3,7 @@
 // tokens, calls the HTTP API, reads the record of truth directly, and asks the child for the
 // capacity it has consumed. Ideas from tests/support/local-stack.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -17,10 +17,10 @@ import { PathwayStore } from '../functions/store/pathway-store.js';
 import type { CapacityUsage } from './capacity.js';
 export { freePort };
 import { freePort } from '../local/free-port.js';
+import { STACK_OUTPUTS_FILE, type StackOutputs } from '../local/stack.js';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Table names the local stack creates (local/stack.ts). */
-export const STACK_TABLES = { pathway: 'csf-pathway', audit: 'csf-audit' } as const;
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 
@@ -71,6 +71,11 @@ export class BenchStack {
       throw err;
     }
     return stack;
+  }
+
+  /** The tables' physical names, as the stack named them from the template (its outputs file). */
+  get tables(): { pathway: string; audit: string } {
+    return (JSON.parse(readFileSync(join(this.dataDir, STACK_OUTPUTS_FILE), 'utf8')) as StackOutputs).tables;
   }
 
   get apiUrl(): string {
@@ -177,7 +182,7 @@ export class BenchStack {
 
   /** The repository on this stack's DynamoDB Local, for reads the API would audit. */
   store(): PathwayStore {
-    this.storeInstance ??= new PathwayStore(this.client(), STACK_TABLES, systemClock, ulidIds);
+    this.storeInstance ??= new PathwayStore(this.client(), this.tables, systemClock, ulidIds);
     return this.storeInstance;
   }
 

@@ -9,7 +9,7 @@ import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type Dynamo
 import { ulidIds } from '../functions/shared/clock.js';
 import { patientItem, type PatientRecord } from '../functions/store/pathway-store.js';
 import { keys } from '../functions/store/table-layout.js';
-import { STACK_TABLES, type BenchStack } from './stack.js';
+import type { BenchStack } from './stack.js';
 import { nowMs } from './stats.js';
 
 export interface WriteCost {
@@ -33,18 +33,18 @@ export async function measureWriteCosts(stack: BenchStack, template: PatientReco
     return { PK: keys.auditPatient(ids[lane] as string), SK: sk, GSI1PK: keys.auditMonth(month), GSI1SK: sk, action: 'stage_entered', stage: template.stage, details: { from: 'bench' }, prevHash: '0'.repeat(64), hash: 'f'.repeat(64) };
   };
   const counter = (stage: string) => ({
-    Update: { TableName: STACK_TABLES.pathway, Key: keys.stageMetric(month, `COST-${stage}`), UpdateExpression: 'ADD #n :one', ExpressionAttributeNames: { '#n': 'entered' }, ExpressionAttributeValues: { ':one': 1 } },
+    Update: { TableName: stack.tables.pathway, Key: keys.stageMetric(month, `COST-${stage}`), UpdateExpression: 'ADD #n :one', ExpressionAttributeNames: { '#n': 'entered' }, ExpressionAttributeValues: { ':one': 1 } },
   });
-  const putRecord = (lane: number) => ({ TableName: STACK_TABLES.pathway, Item: patientItem(record(lane)) });
-  const putAudit = (lane: number) => ({ TableName: STACK_TABLES.audit, Item: auditItem(lane), ConditionExpression: 'attribute_not_exists(PK)' });
+  const putRecord = (lane: number) => ({ TableName: stack.tables.pathway, Item: patientItem(record(lane)) });
+  const putAudit = (lane: number) => ({ TableName: stack.tables.audit, Item: auditItem(lane), ConditionExpression: 'attribute_not_exists(PK)' });
   // Every lane has its record and an audit item before the clock starts.
   for (let lane = 0; lane < opts.lanes; lane++) {
     await doc.send(new PutCommand(putRecord(lane)));
     await doc.send(new PutCommand(putAudit(lane)));
   }
   const ops: [string, Op][] = [
-    ['GetItem (the record)', (l) => doc.send(new GetCommand({ TableName: STACK_TABLES.pathway, Key: keys.patient(ids[l] as string), ConsistentRead: true }))],
-    ['Query (the audit chain head)', (l) => doc.send(new QueryCommand({ TableName: STACK_TABLES.audit, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': keys.auditPatient(ids[l] as string) }, ScanIndexForward: false, Limit: 1 }))],
+    ['GetItem (the record)', (l) => doc.send(new GetCommand({ TableName: stack.tables.pathway, Key: keys.patient(ids[l] as string), ConsistentRead: true }))],
+    ['Query (the audit chain head)', (l) => doc.send(new QueryCommand({ TableName: stack.tables.audit, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': keys.auditPatient(ids[l] as string) }, ScanIndexForward: false, Limit: 1 }))],
     ['PutItem (an audit event)', (l) => doc.send(new PutCommand(putAudit(l)))],
     ['PutItem (the record)', (l) => doc.send(new PutCommand(putRecord(l)))],
     ['TransactWriteItems (the record alone)', (l) => doc.send(new TransactWriteCommand({ TransactItems: [{ Put: putRecord(l) }] }))],

@@ -207,7 +207,10 @@ const unavailable = (res: ServerResponse) => {
  * and the product treat as transient, while it is not) and journals every accepted write before
  * answering.
  */
-export function startJournalProxy(opts: { host: string; port: number; journal: WriteJournal; upstream: () => number | undefined }): Promise<Server> {
+/** An IAM refusal to send instead of forwarding (local/stack.ts authorizes each call against the caller's policies). */
+export type DynamoAuthorize = (call: { readonly accessKeyId: string | undefined; readonly target: string; readonly body: string }) => Promise<{ readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: string } | undefined>;
+
+export function startJournalProxy(opts: { host: string; port: number; journal: WriteJournal; upstream: () => number | undefined; authorize?: DynamoAuthorize }): Promise<Server> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -216,13 +219,22 @@ export function startJournalProxy(opts: { host: string; port: number; journal: W
         const port = opts.upstream();
         if (port === undefined) return unavailable(res);
         const body = Buffer.concat(chunks);
+        const target = String(req.headers['x-amz-target'] ?? '');
+        if (opts.authorize) {
+          const credential = /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''));
+          const refusal = await opts.authorize({ accessKeyId: credential?.[1], target, body: body.toString('utf8') });
+          if (refusal) {
+            res.writeHead(refusal.status, { ...refusal.headers, 'content-length': String(Buffer.byteLength(refusal.body)) });
+            res.end(refusal.body);
+            return;
+          }
+        }
         let answer;
         try {
           answer = await forward(port, req, body);
         } catch {
           return unavailable(res);
         }
-        const target = String(req.headers['x-amz-target'] ?? '');
         if (answer.status < 300 && WRITE_TARGETS.has(target)) {
           try {
             await opts.journal.append(target, body.toString('utf8'));

@@ -12,9 +12,17 @@ import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ListTablesCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
+  type CreateTableCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import { AUDIT_TABLE, PATHWAY_TABLE } from '../functions/store/table-layout.js';
-import { replayJournal, startJournalProxy, WriteJournal } from './dynamodb-journal.js';
+import { replayJournal, startJournalProxy, WriteJournal, type DynamoAuthorize } from './dynamodb-journal.js';
 import { freePort } from './free-port.js';
 
 export async function reapStale(pidFile: string, marker: string): Promise<void> {
@@ -56,6 +64,8 @@ export interface DynamoLocalOptions {
   readonly log?: (line: string) => void;
   /** First delay before restarting a crashed DynamoDB Local; doubles per crash in a row, up to 30 s. */
   readonly restartDelayMs?: number;
+  /** IAM: each call is authorized against its caller's policies before it reaches DynamoDB Local. */
+  readonly authorize?: DynamoAuthorize;
 }
 
 const LAUNCHER = fileURLToPath(new URL('./dynamodb-bind-host.java', import.meta.url));
@@ -163,7 +173,7 @@ export async function startDynamoLocal(dataDir: string, host: string, port: numb
   trimTimer.unref();
   let proxy: Server;
   try {
-    proxy = await startJournalProxy({ host, port, journal, upstream: () => upstreamPort });
+    proxy = await startJournalProxy({ host, port, journal, upstream: () => upstreamPort, ...(options.authorize ? { authorize: options.authorize } : {}) });
   } catch (err) {
     stopping = true;
     child?.kill('SIGKILL');
@@ -226,7 +236,23 @@ function tableSpec(name: string, table: TableShape, index: IndexShape, projectio
   };
 }
 
-/** Create both tables from the layout module, if they do not exist yet. */
+/** Creates each table the template defines (keys, indexes, time to live), if it does not exist yet. */
+export async function createTables(client: DynamoDBClient, tables: readonly { readonly create: Record<string, unknown>; readonly ttlAttribute?: string }[]): Promise<void> {
+  for (const table of tables) {
+    const input = table.create as unknown as CreateTableCommandInput;
+    try {
+      await client.send(new DescribeTableCommand({ TableName: input.TableName }));
+    } catch (err) {
+      if (!(err instanceof ResourceNotFoundException)) throw err;
+      await client.send(new CreateTableCommand(input));
+      if (table.ttlAttribute) {
+        await client.send(new UpdateTimeToLiveCommand({ TableName: input.TableName, TimeToLiveSpecification: { Enabled: true, AttributeName: table.ttlAttribute } }));
+      }
+    }
+  }
+}
+
+/** Create both tables from the layout module, if they do not exist yet (the benchmarks' bare DynamoDB Local). */
 export async function ensureTables(client: DynamoDBClient, names: { pathway: string; audit: string }): Promise<void> {
   const specs = [
     tableSpec(names.pathway, PATHWAY_TABLE, PATHWAY_TABLE.worklistIndex, PATHWAY_TABLE.worklistIndex.projection),

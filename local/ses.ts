@@ -2,9 +2,11 @@
 // memory; we keep a copy of every email under the data folder and load it back on start, so the
 // inbox survives restarts like everything else.
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { freePort } from './free-port.js';
 
 const require = createRequire(import.meta.url);
 
@@ -64,7 +66,51 @@ function keepThreadHeaders(store: SesStore): void {
   };
 }
 
-export async function startSes(dataDir: string, host: string, port: number): Promise<{ url: string; stop(): Promise<void> }> {
+/** An IAM refusal to send instead of the email (local/stack.ts authorizes each call against the caller's policies). */
+export type SesAuthorize = (call: { readonly accessKeyId: string | undefined; readonly form: URLSearchParams }) => Promise<{ readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: string } | undefined>;
+
+/**
+ * The SES endpoint the functions call: each SES API call (a form POST, the v1 query protocol the
+ * SDK's SES client speaks) is authorized first, then passed to aws-ses-v2-local on its own port;
+ * the inbox pages (GET) pass straight through.
+ */
+function startSesGate(host: string, port: number, upstreamPort: number, authorize: SesAuthorize): Promise<Server> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      void (async () => {
+        const body = Buffer.concat(chunks);
+        if (req.method === 'POST' && String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+          const credential = /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''));
+          const refusal = await authorize({ accessKeyId: credential?.[1], form: new URLSearchParams(body.toString('utf8')) });
+          if (refusal) {
+            res.writeHead(refusal.status, { ...refusal.headers, 'content-length': String(Buffer.byteLength(refusal.body)) });
+            res.end(refusal.body);
+            return;
+          }
+        }
+        const { connection: _c, 'keep-alive': _k, 'transfer-encoding': _t, ...headers } = req.headers;
+        const out = request({ host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: { ...headers, 'content-length': String(body.length) } }, (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        });
+        out.on('error', () => {
+          if (!res.headersSent) res.writeHead(503).end();
+        });
+        out.end(body);
+      })().catch(() => {
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}
+
+export async function startSes(dataDir: string, host: string, port: number, authorize?: SesAuthorize): Promise<{ url: string; stop(): Promise<void> }> {
   const store = require('aws-ses-v2-local/dist/store') as SesStore;
   const dir = join(dataDir, 'ses');
   mkdirSync(dir, { recursive: true });
@@ -85,9 +131,16 @@ export async function startSes(dataDir: string, host: string, port: number): Pro
   // Outside the file's copy, so the copy keeps the headers too.
   keepThreadHeaders(store);
   const server = require('aws-ses-v2-local').default as (c: { host: string; port: number }) => Promise<Server>;
-  const http = await server({ host, port });
-  return {
-    url: `http://${host}:${port}`,
-    stop: () => new Promise<void>((resolve) => http.close(() => resolve())),
-  };
+  if (!authorize) {
+    const http = await server({ host, port });
+    return { url: `http://${host}:${port}`, stop: () => new Promise<void>((resolve) => http.close(() => resolve())) };
+  }
+  const inner = await server({ host: '127.0.0.1', port: await freePort() });
+  const innerPort = (inner.address() as AddressInfo).port;
+  const gate = await startSesGate(host, port, innerPort, authorize);
+  const close = (s: Server) => new Promise<void>((resolve) => {
+    s.closeAllConnections();
+    s.close(() => resolve());
+  });
+  return { url: `http://${host}:${port}`, stop: async () => { await close(gate); await close(inner); } };
 }

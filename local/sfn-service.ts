@@ -60,7 +60,7 @@ export interface LocalSfn {
 
 export async function startLocalSfn(options: LocalSfnOptions): Promise<LocalSfn> {
   const runner = new ExecutionRunner(options);
-  const protocol = new SfnProtocol(runner);
+  const protocol = new SfnProtocol(runner, options.authorize);
   const toResume = runner.load();
   await protocol.listen(options.port, options.host ?? '127.0.0.1');
   for (const run of toResume) runner.launch(run);

@@ -1,50 +1,66 @@
-// The whole product on one machine: DynamoDB Local, the SES server, the local Step Functions
-// service running the same ASL, and the HTTP API, all pointed at by the SDK's standard
-// AWS_ENDPOINT_URL_<SERVICE> variables so the handlers run unchanged.
+// The whole product on one machine, built from what `cdk synth` produces: the CDK app is
+// synthesized offline (local/assembly/synth.ts) and the stack is wired from its template alone:
+// the functions (each in its own worker with its template environment and its role's
+// credentials), the state machine with its substitutions, versions and alias, the HTTP API's
+// routes and authorizer, the tables, the schedules and who may invoke what. Every AWS call a
+// function makes, and every Lambda invocation the state machine makes, is authorized against the
+// synthesized IAM policies (local/iam/) before a local server acts on it: a grant missing from
+// lib/ is an AccessDenied here, as it would be on the first deploy.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dashboardFallback, WEB_DIST_DIR } from '../web/server/dashboard.js';
-import { CONTRACT_ROUTES, INTEGRATION_ROUTES, TEAM_ROUTES, type ApiHandler, type ApiRoute } from '../functions/api/routes.js';
+import { CONTRACT_ROUTES, INTEGRATION_ROUTES, TEAM_ROUTES, type ApiRoute } from '../functions/api/routes.js';
+import { ConfiguredDirectory } from '../functions/domain/directory.js';
+import { loadTeamConfig } from '../functions/domain/team-work.js';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { issueToken, localVerifier } from './auth.js';
 import { startApiServer, type Route } from './api-server.js';
-import { ensureTables, startDynamoLocal } from './dynamodb.js';
+import { createTables, startDynamoLocal } from './dynamodb.js';
 import { checkWaitingCheckpoints, describeCheckpointReport } from './checkpoint-check.js';
 import { checkHealth, localDependencyChecks } from './health.js';
 import { startSes } from './ses.js';
-// The reconciliation at start delivers outboxes here, outside the handlers that register the sink.
-import '../functions/fhir/pathway-event-sink.js';
 import { apiReference } from './api-reference.js';
 import type { LocalSettings } from './settings.js';
 import { startLocalSfn, type LocalSfnOptions } from './sfn-service.js';
+import { synthesize, PROJECT_ROOT } from './assembly/synth.js';
+import { LOCAL_API_ID, LOCAL_REGION, LOCAL_ACCOUNT } from './assembly/template.js';
+import { mayInvoke, readAssembly, type LocalAssembly, type LocalFunction } from './assembly/wiring.js';
+import { LambdaRuntime } from './lambda/runtime.js';
+import { IamAuthorizer, type Principal } from './iam/authorizer.js';
+import { dynamodbRequests, lambdaInvokeRequest, refusalResponse, sesRequests, sfnRequests } from './iam/requests.js';
+import { startLocalCognito } from './cognito.js';
+import { startLocalEventBridge } from './eventbridge.js';
+import { freePort } from './free-port.js';
+import type { AuthorizeHook } from './aws-endpoint.js';
 
-export const ASL_PATH = fileURLToPath(new URL('../statemachines/care-pathway.asl.json', import.meta.url));
-export const STATE_MACHINE_NAME = 'CarePathway';
-const REGION = 'us-east-1';
-const ACCOUNT = '000000000000';
+/** The access key of the stack's own tooling and of tests reading the tables: the account operator's, allowed everything (as a deployer's admin credentials are). */
+export const OPERATOR_ACCESS_KEY = 'local';
+/** Written to the data folder once the stack is up: the physical names a test or a tool needs (the stack's "outputs"). */
+export const STACK_OUTPUTS_FILE = 'local-stack.json';
 
-/** The workflow Lambdas by the name the local engine invokes them with. */
-const WORKFLOW_FUNCTIONS = {
-  'enter-stage': () => import('../functions/workflow/enter-stage.js'),
-  'close-pathway': () => import('../functions/workflow/close-pathway.js'),
-  'record-failure': () => import('../functions/workflow/record-failure.js'),
-  'continue-pathway': () => import('../functions/workflow/continue-pathway.js'),
-} as const;
+/** The product's declared routes (functions/api/routes.ts); the local stack serves the template's, and a test keeps the two equal. */
+export const API_ROUTES: readonly ApiRoute[] = [...CONTRACT_ROUTES, ...INTEGRATION_ROUTES];
+export const TEAM_API_ROUTES: readonly ApiRoute[] = TEAM_ROUTES;
 
-const SUBSTITUTIONS: Record<string, keyof typeof WORKFLOW_FUNCTIONS> = {
-  EnterStageFunctionArn: 'enter-stage',
-  ClosePathwayFunctionArn: 'close-pathway',
-  RecordFailureFunctionArn: 'record-failure',
-  ContinuePathwayFunctionArn: 'continue-pathway',
-};
+/** The one handler an operator invokes after an outage; the stack does the same when it starts. */
+const SWEEP_ENTRY = 'functions/workflow/overdue-sweep.ts';
+/** Environment variables the local stack passes to functions beyond the template's: test knobs a deployment never sets. */
+const LOCAL_KNOBS = ['PATHWAY_DEFINITION_MODULE', 'TEAM_CONFIG', 'LOG_LEVEL', 'TZ'] as const;
+
+export interface StackOutputs {
+  readonly tables: { readonly pathway: string; readonly audit: string };
+  readonly stateMachineArn: string;
+  readonly functions: Readonly<Record<string, string>>;
+  readonly synth: { readonly dir: string; readonly cached: boolean; readonly ms: number };
+}
 
 /**
- * Local stand-in for Step Functions versions: each distinct ASL the stack has run is kept under
- * the data folder as version n and stays registered, so executions started on it finish on it
- * while new referrals take the newest (as a version alias does in the cloud).
+ * Local stand-in for Step Functions versions: each distinct definition the stack has run is kept
+ * under the data folder as version n and stays registered, so executions started on it finish on
+ * it while new referrals take the newest through the alias, as in the cloud.
  */
 export function publishVersions(dir: string, asl: string): { n: number; definition: string }[] {
   mkdirSync(dir, { recursive: true });
@@ -63,53 +79,41 @@ export function publishVersions(dir: string, asl: string): { n: number; definiti
   return versions;
 }
 
-const lazy = (load: () => Promise<{ handler: unknown }>) => async () => (await load()).handler as never;
-/** The same handler modules the CDK app deploys (functions/api/routes.ts), loaded on first use. */
-const HANDLERS: Record<ApiHandler, Route['handler']> = {
-  referrals: lazy(() => import('../functions/api/referrals.js')),
-  queries: lazy(() => import('../functions/api/queries.js')),
-  decisions: lazy(() => import('../functions/api/decisions.js')),
-  patientActions: lazy(() => import('../functions/api/patient-actions.js')),
-  redFlags: lazy(() => import('../functions/api/red-flags.js')),
-  admin: lazy(() => import('../functions/api/admin.js')),
-  team: lazy(() => import('../functions/api/team.js')),
-  fhir: lazy(() => import('../functions/api/fhir.js')),
-  openapi: lazy(() => import('../functions/api/openapi.js')),
-};
-const served = (routes: readonly ApiRoute[]): Route[] => routes.map((r) => ({ method: r.method, path: r.path, handler: HANDLERS[r.handler], ...(r.public ? { public: true } : {}) }));
-/** The contract's routes, FHIR and the OpenAPI document. */
-export const API_ROUTES: readonly Route[] = served([...CONTRACT_ROUTES, ...INTEGRATION_ROUTES]);
-/** TEAM: the team-work routes (functions/api/team.ts), served beside the contract's. */
-export const TEAM_API_ROUTES: readonly Route[] = served(TEAM_ROUTES);
-
-/** The ASL with each ${Placeholder} replaced by a local Lambda ARN, as CDK substitutes real ones. */
-export function localDefinition(asl: string): string {
-  return asl.replace(/\$\{(\w+)\}/g, (_, name: string) => {
-    const fn = SUBSTITUTIONS[name];
-    if (!fn) throw new Error(`no local substitution for \${${name}}`);
-    return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${fn}`;
-  });
-}
-
 export interface StackOptions {
   readonly settings: LocalSettings;
-  /** PATHWAY_CONFIG override (JSON), e.g. short service levels in tests. */
+  /** PATHWAY_CONFIG patch over the template's (JSON), e.g. short service levels in tests. */
   readonly pathwayConfig?: Record<string, unknown>;
   readonly retryIntervalMs?: number;
   readonly injectFault?: LocalSfnOptions['injectFault'];
-  /** The ASL to run (default statemachines/care-pathway.asl.json, or LOCAL_ASL_PATH); tests deploy a new version with it. */
+  /** The ASL to deploy (default statemachines/care-pathway.asl.json, or LOCAL_ASL_PATH): synthesized as CDK context definitionPath. */
   readonly aslPath?: string;
-  /** How often the overdue sweep runs (default one minute). */
+  /** How often schedules longer than a minute run locally (default one minute; the template's rate in the cloud). */
   readonly sweepEveryMs?: number;
+  /** How often schedules of a minute or less run locally (default 500 ms). */
+  readonly frequentEveryMs?: number;
   /** First delay before a crashed DynamoDB Local is restarted (default 500 ms, doubling). */
   readonly dynamodbRestartDelayMs?: number;
 }
 
 export interface Stack {
   readonly urls: { api: string; ses: string; dynamodb: string; sfn: string };
+  readonly assembly: LocalAssembly;
+  readonly outputs: StackOutputs;
+  readonly iam: IamAuthorizer;
   idle(): Promise<void>;
   stop(): Promise<void>;
 }
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+function deepMerge(base: Json, patch: Json): Json {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch) || base === null || typeof base !== 'object' || Array.isArray(base)) return patch;
+  const out: { [k: string]: Json } = { ...base };
+  for (const [k, v] of Object.entries(patch)) out[k] = k in base ? deepMerge(base[k] as Json, v) : v;
+  return out;
+}
+
+/** Each role's access key: the role's logical id, so a refusal in the log names the function. */
+const accessKeyOf = (roleLogicalId: string) => `LOCAL${roleLogicalId}`;
 
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const s = opts.settings;
@@ -120,26 +124,48 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     dynamodb: `http://${s.host}:${s.dynamodbPort}`,
     sfn: `http://${s.host}:${s.sfnPort}`,
   };
-  const versions = publishVersions(join(s.dataDir, 'stepfunctions-versions'), readFileSync(opts.aslPath ?? process.env.LOCAL_ASL_PATH ?? ASL_PATH, 'utf8'));
-  const latest = versions.at(-1) as { n: number };
-  const machineName = (n: number) => `${STATE_MACHINE_NAME}-v${n}`;
-  const stateMachineArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${machineName(latest.n)}`;
-  Object.assign(process.env, {
-    AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
-    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
-    // LOCAL_DYNAMODB_ENDPOINT: the handlers reach DynamoDB through another address (a test's proxy
-    // that cuts the traffic to simulate an outage).
-    AWS_ENDPOINT_URL_DYNAMODB: process.env.LOCAL_DYNAMODB_ENDPOINT ?? urls.dynamodb,
-    AWS_ENDPOINT_URL_SES: urls.ses,
-    AWS_ENDPOINT_URL_SFN: urls.sfn,
-    PATHWAY_TABLE_NAME: 'csf-pathway',
-    AUDIT_TABLE_NAME: 'csf-audit',
-    STATE_MACHINE_ARN: stateMachineArn,
-    PATHWAY_VERSION: String(latest.n),
-    PATHWAY_CONFIG: JSON.stringify({ appBaseUrl: urls.api, ...opts.pathwayConfig }),
-    POWERTOOLS_SERVICE_NAME: 'csf-leak-pathway-local',
+
+  // ------------------------------------------------------------ the cloud assembly
+  const aslPath = opts.aslPath ?? process.env.LOCAL_ASL_PATH;
+  const synth = await synthesize(aslPath ? { definitionPath: aslPath } : {});
+  let versions: { n: number; definition: string }[] = [];
+  const assembly = readAssembly(synth.template, synth.stackName, (definition) => {
+    versions = publishVersions(join(s.dataDir, 'stepfunctions-versions'), definition);
+    return (versions.at(-1) as { n: number }).n;
   });
+  const machine = assembly.stateMachine;
+  const latestVersionArn = `${machine.arn}:${(versions.at(-1) as { n: number }).n}`;
+
+  // The operator's own calls (creating tables, replaying the journal, reading for tests) use
+  // OPERATOR_ACCESS_KEY; a function's use its role's key. Nothing else is recognised.
+  Object.assign(process.env, {
+    AWS_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: OPERATOR_ACCESS_KEY,
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: process.env.LOCAL_DYNAMODB_ENDPOINT ?? urls.dynamodb,
+  });
+  const principals = new Map<string, Principal>();
+  const keyOfRole = new Map<string, string>();
+  for (const role of assembly.roles.values()) {
+    const key = accessKeyOf(role.logicalId);
+    keyOfRole.set(role.arn, key);
+    principals.set(key, { arn: role.arn, name: role.logicalId, policies: role.policies, sessionName: role.logicalId });
+  }
+  const iam = new IamAuthorizer(principals, { operatorKeys: [OPERATOR_ACCESS_KEY] });
+  const env = { region: LOCAL_REGION, account: LOCAL_ACCOUNT };
+  const tableKeys = new Map(assembly.tables.flatMap((t) => (t.kmsKeyArn ? [[t.name, t.kmsKeyArn] as const] : [])));
+  const refused = (service: Parameters<typeof refusalResponse>[0], decision: Awaited<ReturnType<IamAuthorizer['authorize']>>) => {
+    if (decision.allowed) return undefined;
+    // Seen, never silent: the action and resource, no request data (no PHI).
+    console.warn(`IAM: refused ${decision.request.action} on ${decision.request.resource}`);
+    return refusalResponse(service, decision);
+  };
+  const authorizeHook: AuthorizeHook = async (accessKeyId, requests) => {
+    const decision = await iam.authorize(accessKeyId, requests);
+    if (decision.allowed) return { allowed: true };
+    console.warn(`IAM: refused ${decision.request.action} on ${decision.request.resource}`);
+    return { allowed: false, message: decision.message, ...(decision.reason === 'unknown-key' ? { unknownKey: true } : {}) };
+  };
 
   let ready = false;
   const stops: (() => Promise<void>)[] = [];
@@ -147,73 +173,176 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   };
   try {
+    // ------------------------------------------------------------ AWS services
+    const eventsPort = await freePort();
+    const cognitoPort = await freePort();
+    const functionEndpoints = {
+      AWS_ENDPOINT_URL_DYNAMODB: process.env.LOCAL_DYNAMODB_ENDPOINT ?? urls.dynamodb,
+      AWS_ENDPOINT_URL_SES: urls.ses,
+      AWS_ENDPOINT_URL_SFN: urls.sfn,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: `http://${s.host}:${eventsPort}`,
+      AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: `http://${s.host}:${cognitoPort}`,
+    };
+    const stageUrl = `https://${LOCAL_API_ID}.execute-api.${LOCAL_REGION}.amazonaws.com`;
+    const environmentOf = (fn: LocalFunction): Record<string, string> => {
+      const vars: Record<string, string> = {};
+      for (const [k, v] of Object.entries(fn.environment)) vars[k] = v.split(stageUrl).join(urls.api);
+      // The deployment's configuration with the local addresses (and a test's patch) over it.
+      if (vars.PATHWAY_CONFIG !== undefined) {
+        vars.PATHWAY_CONFIG = JSON.stringify(deepMerge(JSON.parse(vars.PATHWAY_CONFIG) as Json, { appBaseUrl: urls.api, ...(opts.pathwayConfig as Record<string, Json> | undefined) }));
+      }
+      const role = assembly.roles.get(fn.roleArn);
+      if (!role) throw new Error(`template: ${fn.logicalId} runs as unknown role ${fn.roleArn}`);
+      const knobs = Object.fromEntries(LOCAL_KNOBS.flatMap((k) => (process.env[k] === undefined ? [] : [[k, process.env[k] as string]])));
+      return {
+        ...vars,
+        ...knobs,
+        ...functionEndpoints,
+        AWS_REGION: LOCAL_REGION,
+        AWS_DEFAULT_REGION: LOCAL_REGION,
+        AWS_ACCESS_KEY_ID: accessKeyOf(role.logicalId),
+        AWS_SECRET_ACCESS_KEY: 'local',
+        AWS_LAMBDA_FUNCTION_NAME: fn.name,
+        AWS_LAMBDA_FUNCTION_TIMEOUT: String(fn.timeoutSeconds),
+        PATH: process.env.PATH ?? '',
+      };
+    };
+    const lambda = new LambdaRuntime({ projectRoot: PROJECT_ROOT, functions: assembly.functions, environmentOf });
+    stops.push(() => lambda.stop());
+
     const verify = await localVerifier(s.dataDir);
-    // The dashboard and its local-only sign-in (in the cloud: static hosting and the Cognito
-    // hosted UI; this endpoint is never deployed).
     const dashboard = dashboardFallback({ distDir: WEB_DIST_DIR, signIn: (req) => issueToken(s.dataDir, req) });
     const fallback: typeof dashboard = async (req, res) => (await apiReference(req, res)) || dashboard(req, res);
     const checks = localDependencyChecks(urls);
-    const api: Server = await startApiServer({ host: s.host, port: s.apiPort, routes: [...API_ROUTES, ...TEAM_API_ROUTES], verify, isReady: () => ready, fallback, health: () => checkHealth(checks) });
+    const routes: Route[] = assembly.routes.map((r) => ({
+      method: r.method as Route['method'],
+      path: r.path,
+      ...(r.authorization === 'NONE' ? { public: true } : {}),
+      handler: () =>
+        Promise.resolve(async (event): Promise<APIGatewayProxyStructuredResultV2> => {
+          // API Gateway invokes through the function's resource policy, never the caller's.
+          const sourceArn = `arn:aws:execute-api:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${LOCAL_API_ID}/$default/${r.method}${r.path}`;
+          if (!mayInvoke(assembly, r.functionArn, 'apigateway.amazonaws.com', sourceArn)) {
+            console.warn(`API: no permission for API Gateway to invoke ${r.functionArn} for ${r.method} ${r.path}`);
+            return { statusCode: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'Internal Server Error' }) };
+          }
+          return (await lambda.invoke(r.functionArn, event)) as APIGatewayProxyStructuredResultV2;
+        }),
+    }));
+    if (!assembly.jwtAuthorizer) throw new Error('template: the HTTP API has no JWT authorizer');
+    const api: Server = await startApiServer({ host: s.host, port: s.apiPort, routes, verify, isReady: () => ready, fallback, health: () => checkHealth(checks) });
     stops.push(() => new Promise<void>((r) => { api.closeAllConnections(); api.close(() => r()); }));
 
-    const dynamo = await startDynamoLocal(s.dataDir, s.host, s.dynamodbPort, opts.dynamodbRestartDelayMs === undefined ? {} : { restartDelayMs: opts.dynamodbRestartDelayMs });
+    const dynamo = await startDynamoLocal(s.dataDir, s.host, s.dynamodbPort, {
+      ...(opts.dynamodbRestartDelayMs === undefined ? {} : { restartDelayMs: opts.dynamodbRestartDelayMs }),
+      authorize: async ({ accessKeyId, target, body }) => {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(body);
+        } catch {
+          return undefined; // DynamoDB Local answers the malformed request itself
+        }
+        return refused('dynamodb', await iam.authorize(accessKeyId, dynamodbRequests(target, parsed, { ...env, tableKeys })));
+      },
+    });
     stops.push(dynamo.stop);
     const ddb = new DynamoDBClient({});
-    await ensureTables(ddb, { pathway: 'csf-pathway', audit: 'csf-audit' });
+    await createTables(ddb, assembly.tables);
     ddb.destroy();
 
-    const ses = await startSes(s.dataDir, s.host, s.sesPort);
+    const ses = await startSes(s.dataDir, s.host, s.sesPort, async ({ accessKeyId, form }) => refused('ses', await iam.authorize(accessKeyId, sesRequests(form, env))));
     stops.push(ses.stop);
 
+    const events = await startLocalEventBridge({ host: s.host, port: eventsPort, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT, buses: ['default', ...assembly.eventBuses], dataFile: join(s.dataDir, 'eventbridge-events.jsonl'), authorize: authorizeHook });
+    stops.push(events.stop);
+    const teamConfig = loadTeamConfig();
+    const cognitoStops = await Promise.all(
+      assembly.userPools.map(async (userPoolId, i) => {
+        const c = await startLocalCognito({ host: s.host, port: i === 0 ? cognitoPort : await freePort(), region: LOCAL_REGION, accountId: LOCAL_ACCOUNT, userPoolId, members: await new ConfiguredDirectory(teamConfig.directory).members(), authorize: authorizeHook });
+        return c.stop;
+      }),
+    );
+    stops.push(async () => void (await Promise.all(cognitoStops.map((stop) => stop()))));
+
+    // ------------------------------------------------------------ the state machine
+    const pathwayTable = assembly.functions[0]?.environment.PATHWAY_TABLE_NAME;
+    const auditTable = assembly.functions[0]?.environment.AUDIT_TABLE_NAME;
+    if (!pathwayTable || !auditTable) throw new Error('template: the functions name no PATHWAY_TABLE_NAME / AUDIT_TABLE_NAME');
     // Before the engine resumes (it writes those files once it runs): each waiting execution against its record.
-    const checkpoints = await checkWaitingCheckpoints(`${s.dataDir}/stepfunctions`, 'csf-pathway').catch(() => undefined);
+    const checkpoints = await checkWaitingCheckpoints(`${s.dataDir}/stepfunctions`, pathwayTable).catch(() => undefined);
     if (checkpoints && checkpoints.waiting > 0) console.log(describeCheckpointReport(checkpoints));
+    const machineKey = keyOfRole.get(machine.roleArn);
+    if (!machineKey) throw new Error(`template: the state machine's role ${machine.roleArn} is not in the template`);
+    const aliases: Record<string, string> = { [machine.arn]: latestVersionArn };
+    for (const alias of machine.aliases) aliases[`${machine.arn}:${alias.name}`] = latestVersionArn;
     const sfn = await startLocalSfn({
       host: s.host,
       port: s.sfnPort,
       dataDir: `${s.dataDir}/stepfunctions`,
-      region: REGION,
-      accountId: ACCOUNT,
-      stateMachines: versions.map((v) => ({ name: machineName(v.n), definition: localDefinition(v.definition) })),
+      region: LOCAL_REGION,
+      accountId: LOCAL_ACCOUNT,
+      roleArn: machine.roleArn,
+      stateMachines: versions.map((v) => ({ name: `${machine.name}:${v.n}`, definition: v.definition })),
+      aliases,
+      authorize: async ({ accessKeyId, action, body }, stateMachineOfToken) =>
+        refused('sfn', await iam.authorize(accessKeyId, sfnRequests(action, body, { stateMachineArnOfToken: (token) => stateMachineOfToken(token)?.replace(/:\d+$/, '') }))),
       invokeLambda: async (functionName, payload) => {
-        const load = WORKFLOW_FUNCTIONS[functionName as keyof typeof WORKFLOW_FUNCTIONS];
-        if (!load) throw Object.assign(new Error(`no local function ${functionName}`), { name: 'Lambda.ResourceNotFoundException' });
-        const { handler } = await load();
-        // A Lambda sees JSON in and gives JSON out.
-        const result = await (handler as (e: unknown) => Promise<unknown>)(JSON.parse(JSON.stringify(payload)));
-        return result === undefined ? null : JSON.parse(JSON.stringify(result));
+        // The state machine invokes under its own role.
+        const arn = lambda.find(functionName)?.arn ?? `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${functionName}`;
+        const decision = await iam.authorize(machineKey, [lambdaInvokeRequest(arn)]);
+        if (!decision.allowed) {
+          console.warn(`IAM: refused lambda:InvokeFunction on ${arn} to the state machine`);
+          throw Object.assign(new Error(decision.message), { name: 'Lambda.AWSLambdaException' });
+        }
+        return lambda.invoke(arn, payload);
       },
       ...(opts.retryIntervalMs === undefined ? {} : { retryIntervalMs: opts.retryIntervalMs }),
       ...(opts.injectFault ? { injectFault: opts.injectFault } : {}),
     });
     stops.push(() => sfn.close());
 
-    // Decisions and withdrawals recorded while the engine was down reach it now. Then the overdue sweep runs on
-    // a timer (EventBridge in the cloud), which also redelivers such decisions.
-    const { reconcile, startStalledReferrals } = await import('../functions/app/sweep.js');
-    const { runtimeDeps } = await import('../functions/shared/runtime.js');
-    const { handler: sweep } = await import('../functions/workflow/overdue-sweep.js');
-    const { logger } = await import('../functions/shared/logger.js');
-    const deps = await runtimeDeps();
-    await reconcile(deps, 0).catch(() => 0);
-    // No request is in flight before the API is ready: any referral not yet started is stalled.
-    await startStalledReferrals(deps, new Date(), 0).catch(() => 0);
-    let sweeping: Promise<unknown> = Promise.resolve();
-    const timer = setInterval(() => {
-      // A failed pass is logged and the next one runs on time (EventBridge retries in the cloud).
-      sweeping = sweeping.then(() => sweep()).catch((err: unknown) => logger.warn('overdue sweep failed', { errorName: (err as Error)?.name, errorMessage: (err as Error)?.message }));
-    }, opts.sweepEveryMs ?? 60_000);
-    timer.unref();
+    // ------------------------------------------------------------ schedules
+    // Decisions and referrals a crash left half done are taken up now: the sweep, invoked as an
+    // operator would after an outage, without the usual grace.
+    const sweep = assembly.functions.find((f) => f.entry === SWEEP_ENTRY);
+    if (sweep) await lambda.invoke(sweep.arn, { reconcileNow: true }).catch((err: unknown) => console.warn(`start-up sweep failed: ${(err as Error).name}`));
+    const timers = assembly.schedules.map((schedule) => {
+      // Locally time runs faster: what the cloud runs every minute runs every half second, the
+      // rest every minute, so a developer sees a schedule's effect. Which schedules exist and what
+      // they invoke is the template's.
+      const everyMs = schedule.everyMs <= 60_000 ? (opts.frequentEveryMs ?? 500) : Math.min(schedule.everyMs, opts.sweepEveryMs ?? 60_000);
+      let running: Promise<unknown> | undefined;
+      const timer = setInterval(() => {
+        if (running) return; // never two runs of one schedule at once
+        if (!mayInvoke(assembly, schedule.functionArn, 'events.amazonaws.com', schedule.ruleArn)) {
+          console.warn(`schedule ${schedule.logicalId}: no permission for EventBridge to invoke ${schedule.functionArn}`);
+          return;
+        }
+        const event = { version: '0', id: `local-${Date.now()}`, 'detail-type': 'Scheduled Event', source: 'aws.events', account: LOCAL_ACCOUNT, time: new Date().toISOString(), region: LOCAL_REGION, resources: [schedule.ruleArn], detail: {} };
+        running = lambda
+          .invoke(schedule.functionArn, event)
+          .catch((err: unknown) => console.warn(`schedule ${schedule.logicalId} failed: ${(err as Error).name}`))
+          .finally(() => (running = undefined));
+      }, everyMs);
+      timer.unref();
+      return { timer, running: () => running };
+    });
     stops.push(async () => {
-      clearInterval(timer);
-      await sweeping;
+      for (const t of timers) clearInterval(t.timer);
+      await Promise.all(timers.map((t) => t.running()));
     });
 
-    const { startSubscriptionWorker } = await import('./subscription-worker.js');
-    stops.push(startSubscriptionWorker(Number(process.env.SUBSCRIPTION_WORKER_MS ?? 500)));
-
+    const outputs: StackOutputs = {
+      tables: { pathway: pathwayTable, audit: auditTable },
+      stateMachineArn: machine.arn,
+      functions: Object.fromEntries(assembly.functions.map((f) => [f.logicalId, f.arn])),
+      synth: { dir: synth.dir, cached: synth.cached, ms: synth.ms },
+    };
+    writeFileSync(join(s.dataDir, STACK_OUTPUTS_FILE), JSON.stringify(outputs, null, 2));
     ready = true;
-    return { urls, idle: () => sfn.idle(), stop: stopAll };
+    // Cold starts off the first requests' path, one function at a time.
+    void lambda.prewarm().catch(() => undefined);
+    return { urls, assembly, outputs, iam, idle: () => sfn.idle(), stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

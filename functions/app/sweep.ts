@@ -26,7 +26,12 @@ export interface SweepResult {
   readonly repaired: number;
 }
 
-export async function sweepOverdue(deps: Deps): Promise<SweepResult> {
+/**
+ * `withoutGrace`: an operator's run after an outage (or the local stack's start): recorded
+ * decisions and stalled referrals are taken up at once instead of after the usual grace, because
+ * nothing that was in flight before the outage can still be.
+ */
+export async function sweepOverdue(deps: Deps, options: { readonly withoutGrace?: boolean } = {}): Promise<SweepResult> {
   const now = deps.clock.now();
   const cutoff = new Date(now.getTime() - deps.config.overdue.reminderAfterDays * DAY_MS).toISOString();
   let checked = 0;
@@ -45,8 +50,8 @@ export async function sweepOverdue(deps: Deps): Promise<SweepResult> {
       cursor = page.nextToken ?? undefined;
     } while (cursor);
   }
-  const { redelivered, repaired } = await reconcile(deps, deps.config.reconciler.afterSeconds * 1000);
-  const restarted = await startStalledReferrals(deps, now);
+  const { redelivered, repaired } = await reconcile(deps, options.withoutGrace ? 0 : deps.config.reconciler.afterSeconds * 1000);
+  const restarted = await startStalledReferrals(deps, now, ...(options.withoutGrace ? [0] : []));
   return { checked, reminders, escalations, redelivered, restarted, repaired };
 }
 

@@ -24,6 +24,21 @@ export interface LocalSfnOptions {
   readonly invokeLambda: (functionName: string, payload: unknown) => Promise<unknown>;
   /** Optional: override retry intervals (ms) for every retryable state, so tests run fast. */
   readonly retryIntervalMs?: number;
+  /**
+   * ARNs that stand for a registered state machine, as a version alias or the unqualified ARN of
+   * a versioned machine do in AWS (e.g. `<machine>:live` -> `<machine>:3`).
+   */
+  readonly aliases?: Readonly<Record<string, string>>;
+  /** The state machine's execution role (named in the history, as AWS does). */
+  readonly roleArn?: string;
+  /**
+   * Authorizes an API call of the caller the SigV4 access key names (IAM); answers the refusal to
+   * send, or undefined to go on. `stateMachineOfToken` names the machine a task token belongs to.
+   */
+  readonly authorize?: (
+    call: { readonly accessKeyId: string | undefined; readonly action: string; readonly body: Readonly<Record<string, unknown>> },
+    stateMachineOfToken: (token: string) => string | undefined,
+  ) => Promise<{ readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: string } | undefined>;
   /** Optional test-only fault injection: return an Error to throw instead of invoking. */
   readonly injectFault?: (functionName: string, payload: unknown) => Error | undefined;
 }

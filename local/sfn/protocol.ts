@@ -14,6 +14,7 @@ import {
   SfnError,
   type ExecutionRecord,
   type JsonObject,
+  type LocalSfnOptions,
   type PendingWait,
   type PreparedMachine,
   type TaskOutcome,
@@ -26,7 +27,10 @@ export class SfnProtocol {
     void this.handleHttp(req, res);
   });
 
-  constructor(private readonly runner: ExecutionRunner) {}
+  constructor(
+    private readonly runner: ExecutionRunner,
+    private readonly authorize?: LocalSfnOptions['authorize'],
+  ) {}
 
   async listen(port: number, host: string): Promise<void> {
     await new Promise<void>((resolve, reject) => {
@@ -74,6 +78,15 @@ export class SfnProtocol {
       }
       if (!isObject(parsed)) throw new SfnError('SerializationException', 'The request body must be a JSON object');
       if (this.runner.journal.closing) throw new SfnError('ServiceUnavailable', 'The service is shutting down');
+      if (this.authorize) {
+        const credential = /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''));
+        const refusal = await this.authorize({ accessKeyId: credential?.[1], action, body: parsed }, (token) => this.runner.tokens.get(token)?.run.rec.stateMachineArn);
+        if (refusal) {
+          res.writeHead(refusal.status, { ...refusal.headers, 'content-length': Buffer.byteLength(refusal.body) });
+          res.end(refusal.body);
+          return;
+        }
+      }
       this.send(res, 200, this.dispatch(action, parsed));
     } catch (error) {
       if (error instanceof SfnError) {
@@ -193,9 +206,12 @@ export class SfnProtocol {
 
   private describeExecution(body: JsonObject): unknown {
     const rec = this.recordParam(body);
+    // A version's ARN is its machine's with the version number after a colon (stateMachine:<name>:<n>).
+    const version = /^(arn:aws:states:[^:]+:[^:]+:stateMachine:[^:]+):\d+$/.exec(rec.stateMachineArn);
     return {
       executionArn: rec.executionArn,
-      stateMachineArn: rec.stateMachineArn,
+      stateMachineArn: version ? version[1] : rec.stateMachineArn,
+      ...(version ? { stateMachineVersionArn: rec.stateMachineArn } : {}),
       name: rec.name,
       status: rec.status,
       startDate: seconds(rec.startDate),
@@ -353,7 +369,7 @@ export class SfnProtocol {
   private machineParam(body: JsonObject): PreparedMachine {
     const arn = body.stateMachineArn;
     if (typeof arn !== 'string' || !arn.startsWith('arn:')) throw new SfnError('InvalidArn', 'Invalid Arn: stateMachineArn');
-    const machine = this.runner.machines.get(arn);
+    const machine = this.runner.machineFor(arn);
     if (!machine) throw new SfnError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
     return machine;
   }

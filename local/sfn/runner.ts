@@ -91,7 +91,12 @@ export class ExecutionRunner {
   }
 
   roleArn(): string {
-    return `arn:aws:iam::${this.accountId}:role/local-step-functions`;
+    return this.options.roleArn ?? `arn:aws:iam::${this.accountId}:role/local-step-functions`;
+  }
+
+  /** The registered machine an ARN names: itself, or what it stands for (an alias, the unqualified ARN of a versioned machine). */
+  machineFor(arn: string): PreparedMachine | undefined {
+    return this.machines.get(this.options.aliases?.[arn] ?? arn);
   }
 
   idle(): Promise<void> {
@@ -127,7 +132,8 @@ export class ExecutionRunner {
   // Runs
 
   executionArn(machine: PreparedMachine, name: string): string {
-    return `arn:aws:states:${this.region}:${this.accountId}:execution:${machine.name}:${name}`;
+    // A version's executions are the machine's (AWS: execution:<machine>:<name>, whatever the version).
+    return `arn:aws:states:${this.region}:${this.accountId}:execution:${machine.name.split(':')[0] ?? machine.name}:${name}`;
   }
 
   createRun(rec: ExecutionRecord, machine: PreparedMachine): Run {

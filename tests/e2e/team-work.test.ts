@@ -190,7 +190,7 @@ describe("a coordinator's morning", () => {
   });
 
   it('refuses to change a note once its edit window has passed (409); the note stays as written', async () => {
-    const team = new TeamStore(localDynamo(), { pathway: 'csf-pathway', audit: 'csf-audit' }, systemClock, ulidIds);
+    const team = new TeamStore(localDynamo(), stack.tables, systemClock, ulidIds);
     const noteId = ulidIds.next();
     const twentyMinutesAgo = new Date(Date.now() - 20 * 60_000).toISOString();
     await team.saveNote({ patientId: a.patientId, noteId, rev: 1, text: 'Phoned the outside hospital.', author: { sub: 'local-coordinator-coordinator@example.org', email: 'coordinator@example.org', role: 'coordinator' }, createdAt: twentyMinutesAgo, editedAt: null, sharedWithReferrer: false }, undefined, []);
@@ -384,9 +384,9 @@ describe('patients referred before the referrer index', () => {
     const email = 'dr.before@example.org';
     const p = await refer({ referringPhysician: { name: 'Dr. Before', email } });
     const key = { PK: teamKeys.referrerPartition({ email }), SK: teamKeys.patientSort(p.patientId) };
-    await localDynamo().send(new DeleteItemCommand({ TableName: 'csf-pathway', Key: { PK: { S: key.PK }, SK: { S: key.SK } } }));
+    await localDynamo().send(new DeleteItemCommand({ TableName: stack.tables.pathway, Key: { PK: { S: key.PK }, SK: { S: key.SK } } }));
     expect((await call(await referrer(email), 'GET', `/referrer/patients/${p.patientId}`)).status).toBe(404);
-    const team = new TeamStore(localDynamo(), { pathway: 'csf-pathway', audit: 'csf-audit' }, systemClock, ulidIds);
+    const team = new TeamStore(localDynamo(), stack.tables, systemClock, ulidIds);
     const deps = { store: stack.store(), team, directory: new ConfiguredDirectory(DEFAULT_TEAM_CONFIG.directory), teamConfig: DEFAULT_TEAM_CONFIG, pathway: CARE_PATHWAY, config: DEFAULT_CONFIG, clock: systemClock, ids: ulidIds } as unknown as TeamDeps;
     expect(await backfillReferrerLinks(deps)).toBeGreaterThan(0);
     expect((await call(await referrer(email), 'GET', `/referrer/patients/${p.patientId}`)).status).toBe(200);
@@ -416,7 +416,7 @@ describe('emails about a pending decision', () => {
     const dueAt = new Date(Date.now() - 3_600_000).toISOString();
     await localDynamo().send(
       new UpdateItemCommand({
-        TableName: 'csf-pathway',
+        TableName: stack.tables.pathway,
         Key: { PK: { S: keys.patient(patientId).PK }, SK: { S: keys.patient(patientId).SK } },
         UpdateExpression: 'SET dueAt = :due, pendingDecision.dueAt = :due, GSI1SK = :sort, rev = rev + :one',
         ConditionExpression: 'attribute_exists(pendingDecision)',

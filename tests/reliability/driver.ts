@@ -68,7 +68,11 @@ export class RecordWatcher {
   /** Deadlines are pushed back while the stack is down. */
   private pausedSince: number | undefined;
 
-  constructor(dynamodbPort: number, private readonly tickMs = 200) {
+  constructor(
+    dynamodbPort: number,
+    private readonly table: string,
+    private readonly tickMs = 200,
+  ) {
     this.doc = DynamoDBDocumentClient.from(
       new DynamoDBClient({
         endpoint: `http://127.0.0.1:${dynamodbPort}`,
@@ -126,10 +130,10 @@ export class RecordWatcher {
       let pending: Record<string, unknown>[] = ids.slice(i, i + 100).map((id) => keys.patient(id));
       for (let round = 0; pending.length > 0 && round < 5; round++) {
         const out = await this.doc.send(
-          new BatchGetCommand({ RequestItems: { 'csf-pathway': { Keys: pending, ConsistentRead: true, ProjectionExpression: WATCHED, ExpressionAttributeNames: { '#s': 'status' } } } }),
+          new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true, ProjectionExpression: WATCHED, ExpressionAttributeNames: { '#s': 'status' } } } }),
         );
-        for (const item of out.Responses?.['csf-pathway'] ?? []) this.offer(item as unknown as PatientRecord);
-        pending = (out.UnprocessedKeys?.['csf-pathway']?.Keys as Record<string, unknown>[] | undefined) ?? [];
+        for (const item of out.Responses?.[this.table] ?? []) this.offer(item as unknown as PatientRecord);
+        pending = (out.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
       }
     }
     if (this.pausedSince !== undefined) return;
@@ -267,7 +271,7 @@ export class ReliabilityDriver {
       withdrawn: false,
     }));
     this.plannedDecisions = this.runs.reduce((n, r) => n + r.plan.steps.filter((s) => s.kind === 'decide').length, 0);
-    this.watcher = new RecordWatcher(stack.ports.dynamodb);
+    this.watcher = new RecordWatcher(stack.ports.dynamodb, stack.tables.pathway);
   }
 
   async run(): Promise<void> {

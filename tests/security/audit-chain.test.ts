@@ -46,13 +46,13 @@ describe('the audit chain of a real patient', () => {
 
   it('breaks at the event changed by hand in the database', async () => {
     const ddb = new DynamoDBClient({ endpoint: `http://127.0.0.1:${stack.ports.dynamodb}`, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-    const items = (await ddb.send(new QueryCommand({ TableName: 'csf-audit', KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': { S: `PATIENT#${patientId}` } } }))).Items ?? [];
+    const items = (await ddb.send(new QueryCommand({ TableName: stack.tables.audit, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': { S: `PATIENT#${patientId}` } } }))).Items ?? [];
     const victim = items[1];
     expect(victim).toBeDefined();
     // Someone with console access rewrites who did it.
     await ddb.send(
       new UpdateItemCommand({
-        TableName: 'csf-audit',
+        TableName: stack.tables.audit,
         Key: { PK: victim!.PK!, SK: victim!.SK! },
         UpdateExpression: 'SET actor.email = :e',
         ExpressionAttributeValues: { ':e': { S: 'someone-else@example.org' } },

@@ -125,14 +125,14 @@ export async function writeSnapshot(stack: LocalStackUnderTest): Promise<WriteSn
   const items: string[] = [];
   let start: Record<string, never> | undefined;
   do {
-    const out = await client.send(new ScanCommand({ TableName: 'csf-pathway', ExclusiveStartKey: start }));
+    const out = await client.send(new ScanCommand({ TableName: stack.tables.pathway, ExclusiveStartKey: start }));
     for (const it of out.Items ?? []) items.push(JSON.stringify(it));
     start = out.LastEvaluatedKey as Record<string, never> | undefined;
   } while (start);
   const snapshot = {
-    auditEvents: await scan('csf-audit'),
-    referralGuards: await scan('csf-pathway', 'begins_with(PK, :p)', { ':p': { S: 'REFERRAL#' } }),
-    patients: await scan('csf-pathway', 'begins_with(PK, :p)', { ':p': { S: 'PATIENT#' } }),
+    auditEvents: await scan(stack.tables.audit),
+    referralGuards: await scan(stack.tables.pathway, 'begins_with(PK, :p)', { ':p': { S: 'REFERRAL#' } }),
+    patients: await scan(stack.tables.pathway, 'begins_with(PK, :p)', { ':p': { S: 'PATIENT#' } }),
     counters: items.sort().join('\n'),
     emails: (await stack.inbox()).length,
   };

@@ -11,6 +11,7 @@ import type { Role } from '../../functions/domain/vocabulary.js';
 import { PathwayStore, type PatientRecord } from '../../functions/store/pathway-store.js';
 import { systemClock, ulidIds } from '../../functions/shared/clock.js';
 import { freePort } from '../../local/free-port.js';
+import { STACK_OUTPUTS_FILE, type StackOutputs } from '../../local/stack.js';
 
 
 export interface ApiResponse<T = any> {
@@ -200,11 +201,16 @@ export class LocalStackUnderTest {
     return body.emails;
   }
 
+  /** The tables' physical names, as the stack named them from the template (its outputs file). */
+  get tables(): { pathway: string; audit: string } {
+    return (JSON.parse(readFileSync(join(this.dataDir, STACK_OUTPUTS_FILE), 'utf8')) as StackOutputs).tables;
+  }
+
   /** Direct read of the record of truth (test-only: waiting without auditing reads). */
   store(): PathwayStore {
     this.storeInstance ??= new PathwayStore(
       new DynamoDBClient({ endpoint: `http://127.0.0.1:${this.ports.dynamodb}`, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
-      { pathway: 'csf-pathway', audit: 'csf-audit' },
+      this.tables,
       systemClock,
       ulidIds,
     );
