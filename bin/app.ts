@@ -13,6 +13,9 @@ const context = (key: string): string | undefined => {
 
 export const stack = new CarePathwayStack(app, 'CsfLeakPathway', {
   description: 'Serverless care pathway for the spinal CSF-leak program',
+  // A variant definition (`-c definitionPath=/abs/path.asl.json`); the local stack deploys the
+  // variants its tests run the same way.
+  ...(context('definitionPath') ? { definitionPath: context('definitionPath') } : {}),
   // Environment-agnostic unless an account/region is given: synth needs no AWS credentials.
   env: {
     account: context('account') ?? process.env.CDK_DEFAULT_ACCOUNT,

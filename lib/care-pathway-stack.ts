@@ -21,7 +21,7 @@ import {
   UserPool,
   UserPoolClientIdentityProvider,
 } from 'aws-cdk-lib/aws-cognito';
-import { Grant, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
@@ -40,6 +40,14 @@ import {
 import type { Construct } from 'constructs';
 import { DEFAULT_CONFIG, pathwayConfigSchema, type PathwayConfig } from '../functions/domain/config.js';
 import { DEFINITIONS_SOURCE as FHIR_DEFINITIONS } from '../functions/fhir/validated-types.js';
+import type { AwsAccess } from '../functions/shared/aws-access.js';
+import { COGNITO_DIRECTORY_ACCESS } from '../functions/shared/cognito-directory.js';
+import { MAILER_ACCESS } from '../functions/shared/mailer.js';
+import { SFN_ENGINE_ACCESS } from '../functions/shared/sfn-engine.js';
+import { PATHWAY_STORE_ACCESS } from '../functions/store/pathway-store.js';
+import { SUBSCRIPTION_STORE_ACCESS } from '../functions/store/subscription-store.js';
+import { TEAM_STORE_ACCESS } from '../functions/store/team-store.js';
+import { AccessGrants } from './access-grants.js';
 import { DashboardHosting } from './dashboard-hosting.js';
 import { DataStores } from './data-stores.js';
 import { PathwayEvents } from './pathway-events.js';
@@ -184,45 +192,49 @@ export class CarePathwayStack extends Stack {
     this.functions = { ...workflow, ...api, overdueSweep, deliverNotifications };
 
     // ---------------------------------------------------------------- data access
-    for (const f of [
-      api.referrals,
-      api.fhir,
-      api.decisions,
-      api.patientActions,
-      api.team,
-      workflow.enterStage,
-      workflow.closePathway,
-      api.redFlags,
-      workflow.recordFailure,
-      workflow.continuePathway,
-      overdueSweep,
-      deliverNotifications,
-    ]) {
-      this.data.grantPathwayReadWrite(f.function);
-    }
-    for (const f of [api.queries, api.admin]) {
-      this.data.grantPathwayRead(f.function);
-    }
-    // Every function records what it did (reads of a patient record included); none may rewrite it.
-    for (const f of Object.values(this.functions)) {
-      this.data.grantAuditAppend(f.function);
-    }
-    // the team handler reads a patient's timeline (the referrer's view, requests for information).
-    for (const f of [api.queries, api.admin, api.team, api.fhir]) {
-      this.data.grantAuditRead(f.function);
-    }
+    // Each function may make exactly the calls the adapters its handler reaches declare, beside
+    // those calls (functions/shared/aws-access.ts), on the resources named as they are created.
+    const access = new AccessGrants(LIVE_ALIAS);
+    this.data.nameIn(access);
+    const store = PATHWAY_STORE_ACCESS;
+    const teamStore = TEAM_STORE_ACCESS;
+    const subscriptions = SUBSCRIPTION_STORE_ACCESS;
+    // Delivering an outbox (functions/app/outbox.ts): read and save the record, ask the team's work
+    // record who was assigned the decision, and queue the FHIR subscriptions' notifications.
+    const outboxDelivery = [store.read, store.save, teamStore.read, subscriptions.list, subscriptions.read, subscriptions.queue];
+    // Intake records the patient with its case number, then indexes it under its referring doctor.
+    const intake = [store.read, store.numberCase, store.save, teamStore.linkReferrer];
+    // Reading a patient record is audited (record_viewed) and shows its timeline.
+    const auditedRead = [store.read, store.appendAudit, store.readTimeline];
+    const dataUse: readonly (readonly [PathwayFunction, ...AwsAccess[]])[] = [
+      [api.referrals, ...intake],
+      [api.fhir, ...intake, ...auditedRead, store.worklist, subscriptions.register, subscriptions.read, subscriptions.list], // check-ins save as decisions do
+      [api.queries, ...auditedRead, store.worklist],
+      [api.decisions, store.read, store.save],
+      [api.patientActions, ...outboxDelivery], // hold, resume, withdraw and reopen save; resume delivers
+      [api.redFlags, store.read, store.save],
+      [api.admin, store.metrics, store.worklist, store.readTimeline, store.searchAudit], // reads nothing it would audit
+      // Team work beside the record; its bulk holds change the record itself.
+      [api.team, ...auditedRead, store.save, store.worklist, teamStore.read, teamStore.list, teamStore.readMany, teamStore.save, teamStore.saveFilters],
+      [workflow.enterStage, ...outboxDelivery],
+      [workflow.closePathway, ...outboxDelivery],
+      [workflow.recordFailure, ...outboxDelivery],
+      [workflow.continuePathway, store.read, store.save],
+      // Reminders (audited sends), the reconciler, and the day-before booking reminders.
+      [overdueSweep, ...outboxDelivery, store.worklist, store.appendAudit, teamStore.list, teamStore.markReminded, teamStore.appendAudit],
+      [deliverNotifications, subscriptions.list, subscriptions.recordAttempts],
+      // api.openapi makes no AWS call.
+    ];
+    for (const [f, ...uses] of dataUse) access.grant(f, ...uses);
 
     // ---------------------------------------------------------------- email
     const mailIdentity = new EmailIdentity(this, 'MailDomain', { identity: Identity.domain(mailDomain) });
+    access.name('mailIdentity', { arn: mailIdentity.emailIdentityArn });
     // The outbox is delivered by the engine's tasks, by a resume (a stage announced after a hold)
-    // and by the sweep (what a crash left undelivered); the red-flag report emails the team and site
-    // lead at once (R11). TEAM: team work emails "information received".
+    // and by the sweep (what a crash left undelivered, reminders, booking reminders); the red-flag
+    // report emails the team and site lead at once (R11); team work emails "information received".
     for (const f of [workflow.enterStage, workflow.closePathway, workflow.recordFailure, api.patientActions, overdueSweep, api.redFlags, api.team]) {
-      Grant.addToPrincipal({
-        grantee: f.function,
-        actions: ['ses:SendEmail', 'ses:SendRawEmail'],
-        resourceArns: [mailIdentity.emailIdentityArn],
-      });
+      access.grant(f, MAILER_ACCESS.send);
     }
 
     // ---------------------------------------------------------------- state machine
@@ -240,8 +252,8 @@ export class CarePathwayStack extends Stack {
       encryptionKey: logsKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    // Named, so the two grants below can address the machine and its executions without a
-    // reference to the resource (await-decision is one of its tasks: a reference would be a cycle).
+    // Named, so grants can address the machine and its executions without a reference to the
+    // resource: EnterStage and ContinuePathway are its tasks, and a reference would be a cycle.
     const stateMachineName = `${this.stackName}-care-pathway`;
     const stateMachineRole = new ManagedPolicyRole(this, 'StateMachineRole', {
       assumedBy: new ServicePrincipal('states.amazonaws.com'),
@@ -257,38 +269,42 @@ export class CarePathwayStack extends Stack {
       // Execution data carries PHI: log events, never inputs and outputs.
       logs: { destination: stateMachineLogs, level: LogLevel.ALL, includeExecutionData: false },
     });
-    for (const f of Object.values(workflow)) f.function.grantInvoke(this.stateMachine);
-    this.stateMachine.grantTaskResponse(api.decisions.function);
-    this.stateMachine.grantTaskResponse(api.patientActions.function);
-    this.stateMachine.grantTaskResponse(api.fhir.function);
+    // The ASL invokes its tasks by their unqualified ARNs, so the role names those and nothing
+    // else: grantInvoke would add `<function>:*` (every version and alias) too.
+    stateMachineRole.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: Object.values(workflow).map((f) => f.function.functionArn) }),
+    );
     const executionsArn = this.formatArn({
       service: 'states',
       resource: 'execution',
       resourceName: `${stateMachineName}:*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
-    const byName = StateMachine.fromStateMachineName(this, 'CarePathwayByName', stateMachineName);
-    // The sweep redelivers recorded hand-offs (SendTaskSuccess only: it never fails or heartbeats a task).
-    this.stateMachine.grant(overdueSweep.function, 'states:SendTaskSuccess');
-    // Step Functions authorizes StartExecution through a version or alias against the unqualified
-    // state machine ARN, and passes the version number or alias name as states:StateMachineQualifier
-    // (https://docs.aws.amazon.com/step-functions/latest/dg/auth-version-alias.html). A statement
-    // on a qualified ARN (`<machine>:live`, `<machine>:*`) never matches a request.
-    // Continuing a pathway near the execution limits: read the running execution's version, and
-    // start the next execution on that same version (name-based: it is one of the machine's tasks).
-    // Unqualified (an execution that predates versioning) or a version number, never the live
-    // alias, which would move a patient mid-way onto the newest definition.
-    // The reconciler (in the sweep) continues a pathway whose execution is gone the same way.
-    for (const f of [workflow.continuePathway, overdueSweep]) {
-      f.function.addToRolePolicy(
-        new PolicyStatement({
-          actions: ['states:StartExecution'],
-          resources: [byName.stateMachineArn],
-          conditions: { StringNotEquals: { 'states:StateMachineQualifier': LIVE_ALIAS } },
-        }),
-      );
-      Grant.addToPrincipal({ grantee: f.function, actions: ['states:DescribeExecution'], resourceArns: [executionsArn] });
-    }
+    // Unqualified: Step Functions authorizes a start through a version or alias against the machine's
+    // own ARN with the qualifier as a condition key (SFN_ENGINE_ACCESS), so a statement on
+    // `<machine>:live` or `<machine>:*` would never match a request.
+    access.name('stateMachine', { arn: StateMachine.fromStateMachineName(this, 'CarePathwayByName', stateMachineName).stateMachineArn });
+    access.name('executions', { arn: executionsArn });
+    const engine = SFN_ENGINE_ACCESS;
+    const engineUse: readonly (readonly [PathwayFunction, ...AwsAccess[]])[] = [
+      // Intake starts each pathway through the live alias (the sweep too, for a referral whose
+      // intake died before starting it); a FHIR check-in hands its decision over like the API's.
+      [api.referrals, engine.startOnLiveAlias],
+      [api.fhir, engine.startOnLiveAlias, engine.resume],
+      [api.decisions, engine.resume],
+      // Withdraw hands over to the waiting task; reopen starts the next episode on the machine as
+      // deployed (its STATE_MACHINE_ARN is unqualified).
+      [api.patientActions, engine.resume, engine.startOnVersion],
+      // A decision recorded on an earlier attempt's token is handed over on this attempt's.
+      [workflow.enterStage, engine.resume],
+      // Continuing a pathway near the execution limits reads the running execution's version and
+      // starts the next on that same version: never the live alias, which would move a patient
+      // mid-way onto the newest definition. The reconciler (in the sweep) does the same when an
+      // execution is gone, and redelivers hand-offs the engine never took.
+      [workflow.continuePathway, engine.describe, engine.startOnVersion],
+      [overdueSweep, engine.resume, engine.describe, engine.startOnVersion, engine.startOnLiveAlias],
+    ];
+    for (const [f, ...uses] of engineUse) access.grant(f, ...uses);
 
     // Pathway versions: every deployment that changes the definition publishes a new version,
     // kept after replacement so patients mid-way finish on theirs; new referrals start through
@@ -304,18 +320,8 @@ export class CarePathwayStack extends Stack {
       description: 'New referrals start on the newest pathway version',
       routingConfiguration: [{ stateMachineVersionArn: version.attrArn, weight: 100 }],
     });
-    // Intake starts executions through the live alias only (the qualifier; see above); so does the
-    // sweep, for a referral whose intake died before starting its pathway.
-    for (const f of [api.referrals, api.fhir, overdueSweep]) {
-      f.function.addToRolePolicy(
-        new PolicyStatement({
-          actions: ['states:StartExecution'],
-          resources: [this.stateMachine.stateMachineArn],
-          conditions: { StringEquals: { 'states:StateMachineQualifier': LIVE_ALIAS } },
-        }),
-      );
-      f.function.addEnvironment('STATE_MACHINE_ARN', alias.attrArn);
-    }
+    // Intake and the sweep's restart of a stalled referral start through the live alias.
+    for (const f of [api.referrals, api.fhir, overdueSweep]) f.function.addEnvironment('STATE_MACHINE_ARN', alias.attrArn);
     // The version number new patients record (the last segment of the version ARN).
     for (const f of [api.referrals, api.fhir]) f.function.addEnvironment('PATHWAY_VERSION', Fn.select(7, Fn.split(':', version.attrArn)));
     for (const f of [api.decisions, api.patientActions]) {
@@ -366,7 +372,8 @@ export class CarePathwayStack extends Stack {
     }
     // the clinician directory of the team handler is the pool's groups and attributes.
     api.team.function.addEnvironment('TEAM_DIRECTORY_USER_POOL_ID', this.userPool.userPoolId);
-    Grant.addToPrincipal({ grantee: api.team.function, actions: ['cognito-idp:ListUsersInGroup'], resourceArns: [this.userPool.userPoolArn] });
+    access.name('userPool', { arn: this.userPool.userPoolArn });
+    access.grant(api.team, COGNITO_DIRECTORY_ACCESS.members);
     // The hosted UI, where the dashboard sends users to sign in (authorization code with PKCE).
     const authDomain = this.userPool.addDomain('HostedUiDomain', {
       cognitoDomain: { domainPrefix: contextString(this, 'authDomainPrefix', 'csf-leak-pathway-example') },
@@ -528,11 +535,6 @@ export class CarePathwayStack extends Stack {
       );
     }
 
-    this.acknowledgeNagFindings(stateMachineRole, Object.values(workflow), [overdueSweep, deliverNotifications], executionsArn, [
-      ['DescribeExecution', overdueSweep],
-      ['DescribeExecution', workflow.continuePathway],
-    ]);
-
     // The dashboard and the addresses it discovers from /config.json, once the API stage exists.
     this.dashboard.deploy({
       apiUrl: stage.url,
@@ -542,7 +544,13 @@ export class CarePathwayStack extends Stack {
       region: this.region,
     });
 
-    const events = new PathwayEvents(this, 'PathwayEvents', { publishers: [workflow.enterStage, workflow.closePathway, workflow.recordFailure, api.patientActions, overdueSweep], deliveryWorker: deliverNotifications, fhirPublicBaseUrl: stage.url });
+    const events = new PathwayEvents(this, 'PathwayEvents', {
+      publishers: [workflow.enterStage, workflow.closePathway, workflow.recordFailure, api.patientActions, overdueSweep],
+      deliveryWorker: deliverNotifications,
+      fhirPublicBaseUrl: stage.url,
+      access,
+    });
+    this.acknowledgeNagFindings(stateMachineRole, [overdueSweep, deliverNotifications], executionsArn, access.granteesOf('executions'));
     new CfnOutput(this, 'PathwayEventBusName', { value: events.bus.eventBusName });
     new CfnOutput(this, 'ApiUrl', { value: stage.url });
     new CfnOutput(this, 'DashboardUrl', { value: `${this.dashboard.url}/` });
@@ -558,10 +566,9 @@ export class CarePathwayStack extends Stack {
    */
   private acknowledgeNagFindings(
     stateMachineRole: ManagedPolicyRole,
-    workflowFunctions: PathwayFunction[],
     scheduledFunctions: readonly PathwayFunction[],
     executionsArn: string,
-    executionGrantees: readonly (readonly [string, PathwayFunction])[],
+    executionGrantees: readonly PathwayFunction[],
   ): void {
     for (const f of Object.values(this.functions)) {
       Validations.of(f.function).acknowledge(
@@ -594,15 +601,16 @@ export class CarePathwayStack extends Stack {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
           'Active X-Ray tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level ' +
-          'permissions; every other statement of this policy names its table, index, key, log group or identity.',
+          'permissions; every other statement of this policy names its resource (table, index, key, log group, identity, ' +
+          'state machine, bus or user pool).',
       });
     }
-    for (const [action, f] of executionGrantees) {
+    for (const f of executionGrantees) {
       Validations.of(f.role.grantsPolicy).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagResource(this, executionsArn)}]`,
         reason:
-          `Executions are named per patient (and per continuation) at run time, so ${action} can only be scoped to the ` +
-          'executions of this one state machine, which is what the wildcard after its name does.',
+          'Executions are named per patient (and per continuation) at run time, so a call on one (DescribeExecution) can ' +
+          'only be scoped to the executions of this one state machine, which is what the wildcard after its name does.',
       });
     }
     Validations.of(stateMachineRole.grantsPolicy).acknowledge({
@@ -611,13 +619,5 @@ export class CarePathwayStack extends Stack {
         'Step Functions log delivery (logs:CreateLogDelivery, logs:PutResourcePolicy, ...) and X-Ray tracing ' +
         '(xray:PutTraceSegments, xray:GetSamplingRules, ...) support no resource-level permissions.',
     });
-    for (const f of workflowFunctions) {
-      Validations.of(stateMachineRole.grantsPolicy).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${nagResource(this, f.function.functionArn)}:*]`,
-        reason:
-          'grantInvoke also allows qualified ARNs (versions and aliases) of this one workflow function; the wildcard ' +
-          'never reaches another function.',
-      });
-    }
   }
 }

@@ -16,7 +16,7 @@ import {
   ViewerProtocolPolicy,
 } from 'aws-cdk-lib/aws-cloudfront';
 import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
-import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, ServicePrincipal, type AddToPrincipalPolicyResult, type RoleProps } from 'aws-cdk-lib/aws-iam';
 import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
 import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -27,6 +27,31 @@ import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { nagResource } from './nag-finding.js';
 import { ManagedPolicyRole, PROJECT_ROOT } from './pathway-function.js';
+
+interface DeploymentRoleProps extends RoleProps {
+  /** The one distribution the deployment invalidates. */
+  readonly distributionArn: string;
+}
+
+/**
+ * The BucketDeployment function's role. BucketDeployment grants its CloudFront invalidation on
+ * `*` (aws-s3-deployment adds that statement itself and has no prop to narrow it), though
+ * CreateInvalidation and GetInvalidation take a distribution ARN: this role names the one it serves.
+ */
+class DeploymentRole extends ManagedPolicyRole {
+  private readonly distributionArn: string;
+
+  constructor(scope: Construct, id: string, props: DeploymentRoleProps) {
+    const { distributionArn, ...roleProps } = props;
+    super(scope, id, roleProps);
+    this.distributionArn = distributionArn;
+  }
+
+  override addToPrincipalPolicy(statement: PolicyStatement): AddToPrincipalPolicyResult {
+    const invalidation = statement.actions.length > 0 && statement.actions.every((a) => a.startsWith('cloudfront:')) && statement.resources.includes('*');
+    return super.addToPrincipalPolicy(invalidation ? statement.copy({ resources: [this.distributionArn] }) : statement);
+  }
+}
 
 /** Deployed instead of the dashboard when no build is found (see `dashboardAssetDirectory`). */
 export const DASHBOARD_PLACEHOLDER_PATH = path.join(PROJECT_ROOT, 'lib', 'dashboard-placeholder');
@@ -214,10 +239,12 @@ export class DashboardHosting extends Construct {
       encryptionKey: this.logEncryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    // Our role instead of CDK's default one: grants land in a managed policy, logs in our log group.
-    const role = new ManagedPolicyRole(this, 'DeploymentRole', {
+    // Our role instead of CDK's default one: grants land in a managed policy, logs in our log group,
+    // and the cache invalidation names this distribution.
+    const role = new DeploymentRole(this, 'DeploymentRole', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: 'Execution role of the CDK BucketDeployment that uploads the CSF-leak pathway dashboard',
+      distributionArn: this.distribution.distributionArn,
     });
     role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
@@ -351,11 +378,6 @@ export class DashboardHosting extends Construct {
       wildcard(
         `Resource::${nagResource(this, build.bucket.arnForObjects('*'))}`,
         'objects of the CDK bootstrap asset bucket, where the CLI stages the zipped build under its content hash',
-      ),
-      wildcard(
-        'Resource::*',
-        'cloudfront:CreateInvalidation and GetInvalidation, which CDK grants on every distribution rather than this ' +
-          'one; an invalidation only makes CloudFront fetch the files again',
       ),
     );
   }

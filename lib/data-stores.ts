@@ -1,21 +1,16 @@
 // DynamoDB tables of the pathway, built from functions/store/table-layout.ts so the cloud, the
-// local stack and the repository share one layout, and the only ways to reach them: small grant
-// helpers that name each action (the audit table is append-only by IAM, not by convention).
+// local stack and the repository share one layout, named for the stores' access declarations:
+// a function reaches a table or index only through what its stores declare (lib/access-grants.ts),
+// and no store declares an update or delete of an audit event (append-only by IAM).
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { BackupPlan, BackupPlanRule, BackupResource, BackupVault } from 'aws-cdk-lib/aws-backup';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Schedule } from 'aws-cdk-lib/aws-events';
-import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { AUDIT_TABLE, PATHWAY_TABLE } from '../functions/store/table-layout.js';
+import type { AccessGrants } from './access-grants.js';
 import { AuditArchive } from './audit-archive.js';
-
-const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'];
-const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
-// DynamoDB calls KMS with the caller's credentials to unwrap the table key.
-const KEY_READ_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey'];
-const KEY_WRITE_ACTIONS = ['kms:Encrypt', 'kms:GenerateDataKey'];
 
 export class DataStores extends Construct {
   readonly pathwayTable: Table;
@@ -124,36 +119,15 @@ export class DataStores extends Construct {
     });
   }
 
-  /** Read patients, worklists and counters. */
-  grantPathwayRead(grantee: IGrantable): void {
-    this.grantTable(grantee, this.pathwayTable, PATHWAY_TABLE.worklistIndex.name, READ_ACTIONS);
-    this.pathwayKey.grant(grantee, ...KEY_READ_ACTIONS);
-  }
-
-  /** Read and change patients, referrals and counters. */
-  grantPathwayReadWrite(grantee: IGrantable): void {
-    this.grantTable(grantee, this.pathwayTable, PATHWAY_TABLE.worklistIndex.name, [...READ_ACTIONS, ...WRITE_ACTIONS]);
-    this.pathwayKey.grant(grantee, ...KEY_READ_ACTIONS, ...KEY_WRITE_ACTIONS);
-  }
-
-  /** Append audit events: PutItem only, so no principal can rewrite or erase the trail. */
-  grantAuditAppend(grantee: IGrantable): void {
-    Grant.addToPrincipal({ grantee, actions: ['dynamodb:PutItem'], resourceArns: [this.auditTable.tableArn] });
-    this.auditKey.grant(grantee, ...KEY_READ_ACTIONS, ...KEY_WRITE_ACTIONS);
-  }
-
-  /** Read the audit trail (a patient's timeline, or a month for the administrators). */
-  grantAuditRead(grantee: IGrantable): void {
-    this.grantTable(grantee, this.auditTable, AUDIT_TABLE.monthIndex.name, ['dynamodb:GetItem', 'dynamodb:Query']);
-    this.auditKey.grant(grantee, ...KEY_READ_ACTIONS);
-  }
-
-  private grantTable(grantee: IGrantable, table: Table, indexName: string, actions: string[]): void {
-    Grant.addToPrincipal({
-      grantee,
-      actions,
-      // The one named index, not `index/*`: no wildcard resource to justify.
-      resourceArns: [table.tableArn, `${table.tableArn}/index/${indexName}`],
-    });
+  /**
+   * The tables and their indexes as the stores' access declarations name them. Each comes with its
+   * table's key: DynamoDB unwraps it with the caller's permissions (kms:Decrypt).
+   */
+  nameIn(access: AccessGrants): void {
+    const index = (table: Table, name: string) => `${table.tableArn}/index/${name}`;
+    access.name('pathwayTable', { arn: this.pathwayTable.tableArn, tableKey: this.pathwayKey });
+    access.name('worklistIndex', { arn: index(this.pathwayTable, PATHWAY_TABLE.worklistIndex.name), tableKey: this.pathwayKey });
+    access.name('auditTable', { arn: this.auditTable.tableArn, tableKey: this.auditKey });
+    access.name('auditMonthIndex', { arn: index(this.auditTable, AUDIT_TABLE.monthIndex.name), tableKey: this.auditKey });
   }
 }

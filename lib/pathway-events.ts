@@ -6,6 +6,8 @@ import { Duration } from 'aws-cdk-lib';
 import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Construct } from 'constructs';
+import { EVENT_PUBLISHER_ACCESS } from '../functions/fhir/subscription-runtime.js';
+import type { AccessGrants } from './access-grants.js';
 import type { PathwayFunction } from './pathway-function.js';
 
 export interface PathwayEventsProps {
@@ -15,6 +17,8 @@ export interface PathwayEventsProps {
   readonly deliveryWorker: PathwayFunction;
   /** The FHIR base notifications name (the API's address). */
   readonly fhirPublicBaseUrl: string;
+  /** Where the bus is named and the publishers' PutEvents granted. */
+  readonly access: AccessGrants;
 }
 
 export class PathwayEvents extends Construct {
@@ -23,8 +27,9 @@ export class PathwayEvents extends Construct {
   constructor(scope: Construct, id: string, props: PathwayEventsProps) {
     super(scope, id);
     this.bus = new EventBus(this, 'Bus', { description: 'CSF leak pathway transitions: {patientId, step, stage, status, at}; no PHI' });
+    props.access.name('eventBus', { arn: this.bus.eventBusArn });
     for (const f of props.publishers) {
-      this.bus.grantPutEventsTo(f.function);
+      props.access.grant(f, EVENT_PUBLISHER_ACCESS.publish);
       f.function.addEnvironment('PATHWAY_EVENT_BUS_NAME', this.bus.eventBusName);
     }
     for (const f of [...props.publishers, props.deliveryWorker]) f.function.addEnvironment('FHIR_PUBLIC_BASE_URL', props.fhirPublicBaseUrl);

@@ -1,6 +1,7 @@
 // Wires the subscription side from the environment, once per Lambda container (or local process):
 // the table, the outbound HTTP client, and the EventBridge bus when PATHWAY_EVENT_BUS_NAME is set.
 // The SDK clients load on first use, as in ../shared/runtime.ts.
+import type { AccessDeclaration } from '../shared/aws-access.js';
 import { logger } from '../shared/logger.js';
 import { runtimeDeps } from '../shared/runtime.js';
 import { SubscriptionStore } from '../store/subscription-store.js';
@@ -13,6 +14,12 @@ export const fetchSender: NotificationSender = async (url, init) => {
   await res.body?.cancel().catch(() => undefined);
   return res.status;
 };
+
+/** The AWS call of EventBridgePublisher (functions/shared/aws-access.ts). */
+export const EVENT_PUBLISHER_ACCESS = {
+  /** publish */
+  publish: { eventBus: ['events:PutEvents'] },
+} as const satisfies AccessDeclaration;
 
 /** PutEvents has a 10-entry limit per call. The EventBridge SDK loads on the first publish. */
 export class EventBridgePublisher implements PathwayEventPublisher {

@@ -3,6 +3,7 @@
 // "my work" costs no Cognito call (ListUsersInGroup is limited to a few calls per second).
 // The SDK is imported by `cognitoDirectory` on first use, never statically (see mailer.ts).
 import type * as Cognito from '@aws-sdk/client-cognito-identity-provider';
+import type { AccessDeclaration } from './aws-access.js';
 import { CLINICAL_TEAMS, type ClinicalTeam, type ClinicianDirectory, type Member } from '../domain/directory.js';
 
 const CACHE_MS = 5 * 60_000;
@@ -12,6 +13,12 @@ export async function cognitoDirectory(userPoolId: string): Promise<CognitoDirec
   const sdk = await import('@aws-sdk/client-cognito-identity-provider');
   return new CognitoDirectory(new sdk.CognitoIdentityProviderClient({}), sdk.ListUsersInGroupCommand, userPoolId);
 }
+
+/** The AWS call of CognitoDirectory (functions/shared/aws-access.ts). */
+export const COGNITO_DIRECTORY_ACCESS = {
+  /** members: the coordinators and physicians groups */
+  members: { userPool: ['cognito-idp:ListUsersInGroup'] },
+} as const satisfies AccessDeclaration;
 
 export class CognitoDirectory implements ClinicianDirectory {
   private cached: { at: number; members: readonly Member[] } | undefined;

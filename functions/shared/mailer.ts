@@ -4,6 +4,7 @@
 // Raw rather than SendEmail because every email about a case carries the case's thread
 // (`References`, which mail clients thread on) and a stable identifier of the notification.
 import type * as Ses from '@aws-sdk/client-ses';
+import type { AccessDeclaration } from './aws-access.js';
 import { MailRejectedError, MailThrottledError, TransientError } from './errors.js';
 import { composeMime } from './mime.js';
 
@@ -42,6 +43,12 @@ export async function sesMailer(from: string, client?: Ses.SESClient): Promise<S
   const sdk = await import('@aws-sdk/client-ses');
   return new SesMailer(client ?? new sdk.SESClient({}), from, sdk.SendRawEmailCommand);
 }
+
+/** The AWS call of SesMailer (functions/shared/aws-access.ts): SendRawEmail, never SendEmail. */
+export const MAILER_ACCESS = {
+  /** send */
+  send: { mailIdentity: ['ses:SendRawEmail'] },
+} as const satisfies AccessDeclaration;
 
 export class SesMailer implements Mailer {
   constructor(

@@ -3,6 +3,7 @@
 // the SDK module is imported by `stepFunctionsEngine` on first use, never statically (a bundler
 // hoists a static import of an external package to the top of every handler that bundles it).
 import type * as Sfn from '@aws-sdk/client-sfn';
+import type { AccessDeclaration } from './aws-access.js';
 import { TaskGoneError, type ExecutionStatus, type WorkflowEngine } from './workflow-engine.js';
 
 const GONE = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
@@ -14,6 +15,25 @@ export async function stepFunctionsEngine(client?: Sfn.SFNClient): Promise<StepF
   const sdk = await import('@aws-sdk/client-sfn');
   return new StepFunctionsEngine(client ?? new sdk.SFNClient({}), sdk);
 }
+
+/**
+ * The AWS calls of StepFunctionsEngine, by capability (functions/shared/aws-access.ts). `start` is
+ * two capabilities: Step Functions authorizes a start through an alias or version against the
+ * unqualified machine with the qualifier as a condition key, and which one a handler starts on
+ * is its own (the live alias for new referrals; an execution's own version to continue).
+ */
+export const SFN_ENGINE_ACCESS = {
+  /** start, through the live alias */
+  startOnLiveAlias: { stateMachine: ['states:StartExecution'], startQualifier: 'liveAlias' },
+  /** start, on a version or the unqualified machine, never through the live alias */
+  startOnVersion: { stateMachine: ['states:StartExecution'], startQualifier: 'notLiveAlias' },
+  /** resume: SendTaskSuccess only (nothing here fails or heartbeats a task) */
+  resume: { stateMachine: ['states:SendTaskSuccess'] },
+  /** stop */
+  stop: { executions: ['states:StopExecution'] },
+  /** describe */
+  describe: { executions: ['states:DescribeExecution'] },
+} as const satisfies AccessDeclaration;
 
 export class StepFunctionsEngine implements WorkflowEngine {
   constructor(

@@ -22,6 +22,7 @@ import { GENESIS_HASH, linkAuditEvents } from '../domain/audit-chain.js';
 import { TERMINAL_STATUSES } from '../domain/vocabulary.js';
 import type { Clock, Ids } from '../shared/clock.js';
 import { monthOf } from '../shared/clock.js';
+import type { AccessDeclaration } from '../shared/aws-access.js';
 import { ConcurrentUpdateError } from '../shared/errors.js';
 import { AUDIT_TABLE, PATHWAY_TABLE, keys } from './table-layout.js';
 
@@ -67,6 +68,30 @@ export interface StoreTables {
 }
 
 type Item = Record<string, unknown>;
+
+/**
+ * The AWS calls of PathwayStore, by capability (functions/shared/aws-access.ts): what the CDK app
+ * grants a handler that uses them. Every write links its audit events to the patient's chain head,
+ * a Query of the audit table; a transaction is authorized per item (Put, Update).
+ */
+export const PATHWAY_STORE_ACCESS = {
+  /** getPatient, getReferral */
+  read: { pathwayTable: ['dynamodb:GetItem'] },
+  /** nextCaseNumber: the case reference sequence */
+  numberCase: { pathwayTable: ['dynamodb:UpdateItem'] },
+  /** savePatient: the chain head, then record, guards and events put and counters updated at once */
+  save: { pathwayTable: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], auditTable: ['dynamodb:Query', 'dynamodb:PutItem'] },
+  /** appendAudit; auditPuts (its chain head here, its puts in the caller's transaction) */
+  appendAudit: { auditTable: ['dynamodb:Query', 'dynamodb:PutItem'] },
+  /** patientTimeline, auditItems */
+  readTimeline: { auditTable: ['dynamodb:Query'] },
+  /** listWorklist, listPendingWork */
+  worklist: { worklistIndex: ['dynamodb:Query'] },
+  /** monthMetrics */
+  metrics: { pathwayTable: ['dynamodb:Query'] },
+  /** listAudit: a case reference's guard, then a patient's partition or the month index */
+  searchAudit: { pathwayTable: ['dynamodb:GetItem'], auditTable: ['dynamodb:Query'], auditMonthIndex: ['dynamodb:Query'] },
+} as const satisfies AccessDeclaration;
 
 export class PathwayStore {
   private readonly doc: DynamoDBDocumentClient;

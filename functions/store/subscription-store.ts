@@ -3,6 +3,7 @@
 // transition finds it there), then updated by the delivery worker after each attempt.
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AccessDeclaration } from '../shared/aws-access.js';
 import { keys } from './table-layout.js';
 
 export interface StoredSubscription {
@@ -37,6 +38,20 @@ export interface Delivery {
 }
 
 type Item = Record<string, unknown>;
+
+/** The AWS calls of SubscriptionStore, by capability (functions/shared/aws-access.ts). */
+export const SUBSCRIPTION_STORE_ACCESS = {
+  /** put */
+  register: { pathwayTable: ['dynamodb:PutItem'] },
+  /** get, hasDelivery */
+  read: { pathwayTable: ['dynamodb:GetItem'] },
+  /** list, deliveries */
+  list: { pathwayTable: ['dynamodb:Query'] },
+  /** nextEventNumber, addDelivery */
+  queue: { pathwayTable: ['dynamodb:UpdateItem', 'dynamodb:PutItem'] },
+  /** claim, recordAttempt, setStatus */
+  recordAttempts: { pathwayTable: ['dynamodb:UpdateItem', 'dynamodb:PutItem'] },
+} as const satisfies AccessDeclaration;
 
 export class SubscriptionStore {
   private readonly doc: DynamoDBDocumentClient;

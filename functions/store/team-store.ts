@@ -18,10 +18,11 @@ import {
 import type { PendingDecision } from '../domain/patient.js';
 import type { BookingKind, BookingStatus, TeamAuditAction } from '../domain/team-work.js';
 import type { AuditAction, FollowUpVisit, Role, Status } from '../domain/vocabulary.js';
+import type { AccessDeclaration } from '../shared/aws-access.js';
 import type { Clock, Ids } from '../shared/clock.js';
 import { monthOf } from '../shared/clock.js';
 import { ConcurrentUpdateError } from '../shared/errors.js';
-import { PathwayStore, type AuditActor, type AuditEventInput, type StoreTables } from './pathway-store.js';
+import { PATHWAY_STORE_ACCESS, PathwayStore, type AuditActor, type AuditEventInput, type StoreTables } from './pathway-store.js';
 import { keys, teamKeys } from './table-layout.js';
 
 type Item = Record<string, unknown>;
@@ -133,6 +134,29 @@ const strip = (item: Item): Item => {
   const { PK: _pk, SK: _sk, ...rest } = item;
   return rest;
 };
+
+/**
+ * The AWS calls of TeamStore, by capability (functions/shared/aws-access.ts). Its audit events go
+ * through PathwayStore's chain; a transaction is authorized per item (Put, Delete, Update).
+ */
+export const TEAM_STORE_ACCESS = {
+  /** getWork, getBooking, getNote, getInformation, isReferrerOf, bookingMetrics */
+  read: { pathwayTable: ['dynamodb:GetItem'] },
+  /** patientBookings, patientNotes, patientInformation, listOwned, listAssigned, listBookings, referrerPatients, listFilters */
+  list: { pathwayTable: ['dynamodb:Query'] },
+  /** workOf, summariesOf */
+  readMany: { pathwayTable: ['dynamodb:BatchGetItem'] },
+  /** saveWork, saveBooking, saveNote, saveInformation: one transaction with the audit events */
+  save: { pathwayTable: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'], ...PATHWAY_STORE_ACCESS.appendAudit },
+  /** linkReferrer */
+  linkReferrer: { pathwayTable: ['dynamodb:PutItem'] },
+  /** putFilter, deleteFilter */
+  saveFilters: { pathwayTable: ['dynamodb:PutItem', 'dynamodb:DeleteItem'] },
+  /** markReminded */
+  markReminded: { pathwayTable: ['dynamodb:UpdateItem'] },
+  /** appendAudit */
+  appendAudit: PATHWAY_STORE_ACCESS.appendAudit,
+} as const satisfies AccessDeclaration;
 
 export class TeamStore {
   private readonly doc: DynamoDBDocumentClient;
