@@ -1,5 +1,6 @@
 // Test-only fault injection for the local engine (never part of the deployed code): rules come
-// from the LOCAL_FAULTS environment variable as JSON, e.g.
+// from the LOCAL_FAULTS environment variable as JSON; a rule names a function by its handler
+// module (functions/workflow/enter-stage.ts: "enter-stage"), e.g.
 //   [{"function":"notify-team","error":"MailRejectedError","times":2},
 //    {"function":"persist-transition","error":"TransientError","probability":0.2},
 //    {"function":"enter-stage","error":"CorruptRecordError","match":{"step":4}}]

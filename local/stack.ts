@@ -25,7 +25,7 @@ import { startSes } from './ses.js';
 import { apiReference } from './api-reference.js';
 import type { LocalSettings } from './settings.js';
 import { startLocalSfn, type LocalSfnOptions } from './sfn-service.js';
-import { synthesize, PROJECT_ROOT } from './assembly/synth.js';
+import { readStack, synthesize, PROJECT_ROOT } from './assembly/synth.js';
 import { LOCAL_API_ID, LOCAL_REGION, LOCAL_ACCOUNT } from './assembly/template.js';
 import { mayInvoke, readAssembly, type LocalAssembly, type LocalFunction } from './assembly/wiring.js';
 import { LambdaRuntime } from './lambda/runtime.js';
@@ -40,6 +40,13 @@ import type { AuthorizeHook } from './aws-endpoint.js';
 export const OPERATOR_ACCESS_KEY = 'local';
 /** Written to the data folder once the stack is up: the physical names a test or a tool needs (the stack's "outputs"). */
 export const STACK_OUTPUTS_FILE = 'local-stack.json';
+/** Written to the data folder when the stack stops: every IAM refusal, and every grant no call used. */
+export const IAM_REPORT_FILE = 'iam-report.json';
+
+export interface IamReport {
+  readonly refusals: ReturnType<IamAuthorizer['refusals']>;
+  readonly unusedGrants: ReturnType<IamAuthorizer['unusedGrants']>;
+}
 
 /** The product's declared routes (functions/api/routes.ts); the local stack serves the template's, and a test keeps the two equal. */
 export const API_ROUTES: readonly ApiRoute[] = [...CONTRACT_ROUTES, ...INTEGRATION_ROUTES];
@@ -93,6 +100,8 @@ export interface StackOptions {
   readonly frequentEveryMs?: number;
   /** First delay before a crashed DynamoDB Local is restarted (default 500 ms, doubling). */
   readonly dynamodbRestartDelayMs?: number;
+  /** Run this cloud assembly (a cdk.out folder) instead of synthesizing the app. */
+  readonly assemblyDir?: string;
 }
 
 export interface Stack {
@@ -127,7 +136,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
   // ------------------------------------------------------------ the cloud assembly
   const aslPath = opts.aslPath ?? process.env.LOCAL_ASL_PATH;
-  const synth = await synthesize(aslPath ? { definitionPath: aslPath } : {});
+  // A cloud assembly made elsewhere (`cdk synth -o dir`, or a test's edited copy) instead of synthesizing.
+  const synth = opts.assemblyDir ? { dir: opts.assemblyDir, ...readStack(opts.assemblyDir), cached: true, ms: 0 } : await synthesize(aslPath ? { definitionPath: aslPath } : {});
   let versions: { n: number; definition: string }[] = [];
   const assembly = readAssembly(synth.template, synth.stackName, (definition) => {
     versions = publishVersions(join(s.dataDir, 'stepfunctions-versions'), definition);
@@ -168,7 +178,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   };
 
   let ready = false;
-  const stops: (() => Promise<void>)[] = [];
+  const stops: (() => Promise<void>)[] = [
+    async () => writeFileSync(join(s.dataDir, IAM_REPORT_FILE), JSON.stringify({ refusals: iam.refusals(), unusedGrants: iam.unusedGrants() } satisfies IamReport, null, 2)),
+  ];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   };
@@ -271,6 +283,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     // Before the engine resumes (it writes those files once it runs): each waiting execution against its record.
     const checkpoints = await checkWaitingCheckpoints(`${s.dataDir}/stepfunctions`, pathwayTable).catch(() => undefined);
     if (checkpoints && checkpoints.waiting > 0) console.log(describeCheckpointReport(checkpoints));
+    const handlerNameOf = (name: string) => lambda.find(name)?.entry.replace(/^.*\//, '').replace(/\.ts$/, '') ?? name;
     const machineKey = keyOfRole.get(machine.roleArn);
     if (!machineKey) throw new Error(`template: the state machine's role ${machine.roleArn} is not in the template`);
     const aliases: Record<string, string> = { [machine.arn]: latestVersionArn };
@@ -284,8 +297,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       roleArn: machine.roleArn,
       stateMachines: versions.map((v) => ({ name: `${machine.name}:${v.n}`, definition: v.definition })),
       aliases,
-      authorize: async ({ accessKeyId, action, body }, stateMachineOfToken) =>
-        refused('sfn', await iam.authorize(accessKeyId, sfnRequests(action, body, { stateMachineArnOfToken: (token) => stateMachineOfToken(token)?.replace(/:\d+$/, '') }))),
+      authorize: async ({ accessKeyId, action, body }, stateMachineOfToken) => {
+        const token = typeof body.taskToken === 'string' ? body.taskToken : undefined;
+        // A token the service never issued names no machine: Step Functions answers InvalidToken
+        // for it before any resource exists to authorize against.
+        if (token !== undefined && stateMachineOfToken(token) === undefined) return undefined;
+        return refused('sfn', await iam.authorize(accessKeyId, sfnRequests(action, body, { stateMachineArnOfToken: (t) => stateMachineOfToken(t)?.replace(/:\d+$/, '') })));
+      },
       invokeLambda: async (functionName, payload) => {
         // The state machine invokes under its own role.
         const arn = lambda.find(functionName)?.arn ?? `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${functionName}`;
@@ -297,7 +315,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         return lambda.invoke(arn, payload);
       },
       ...(opts.retryIntervalMs === undefined ? {} : { retryIntervalMs: opts.retryIntervalMs }),
-      ...(opts.injectFault ? { injectFault: opts.injectFault } : {}),
+      // Fault rules name a function by its handler module (`enter-stage`), which stays the same
+      // whatever physical name the template gives the function.
+      ...(opts.injectFault ? { injectFault: (name: string, payload: unknown) => opts.injectFault?.(handlerNameOf(name), payload) } : {}),
     });
     stops.push(() => sfn.close());
 

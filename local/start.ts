@@ -15,6 +15,7 @@ const dynamodbRestartDelayMs = process.env.LOCAL_DYNAMODB_RESTART_DELAY_MS ? Num
 const stack = await startStack({
   settings,
   ...(process.env.LOCAL_ASL_PATH ? { aslPath: process.env.LOCAL_ASL_PATH } : {}),
+  ...(process.env.LOCAL_ASSEMBLY_DIR ? { assemblyDir: process.env.LOCAL_ASSEMBLY_DIR } : {}),
   ...(sweepEveryMs === undefined ? {} : { sweepEveryMs }),
   ...(faults ? { injectFault: faultInjector(faults) } : {}),
   ...(retryIntervalMs === undefined ? {} : { retryIntervalMs }),
@@ -22,7 +23,9 @@ const stack = await startStack({
   ...(dynamodbRestartDelayMs === undefined ? {} : { dynamodbRestartDelayMs }),
 });
 const { urls } = stack;
-console.log(`CSF Leak Pathway is running (${((Date.now() - started) / 1000).toFixed(1)} s)
+const synth = stack.outputs.synth;
+console.log(`CSF Leak Pathway is running (${((Date.now() - started) / 1000).toFixed(1)} s; cloud assembly ${synth.cached ? 'cached' : `synthesized in ${(synth.ms / 1000).toFixed(1)} s`}: ${synth.dir})
+  ${stack.assembly.functions.length} functions from the template, each with its role's IAM policies enforced
   API and dashboard   ${urls.api}          (GET /health)
   SES inbox           ${urls.ses}          (GET /store)
   DynamoDB Local      ${urls.dynamodb}

@@ -50,7 +50,8 @@ async function cacheKey(opts: SynthOptions): Promise<string> {
   return hash.digest('hex').slice(0, 20);
 }
 
-function readStack(dir: string): { stackName: string; template: CfnTemplate } {
+/** The one stack's name and template in a cloud assembly folder (cdk.out). */
+export function readStack(dir: string): { stackName: string; template: CfnTemplate } {
   const file = readdirSync(dir).find((f) => f.endsWith('.template.json'));
   if (!file) throw new Error(`cloud assembly ${dir} holds no template`);
   return { stackName: file.replace(/\.template\.json$/, ''), template: JSON.parse(readFileSync(join(dir, file), 'utf8')) as CfnTemplate };

@@ -106,12 +106,12 @@ export function scheduleEveryMs(expression: string): number {
  * (the number a version's ARN ends with); it runs before anything that names the version resolves.
  */
 export function readAssembly(raw: CfnTemplate, stackName: string, publish: (definition: string) => number): LocalAssembly {
-  let published: number | undefined;
+  const version: { published?: number } = {};
   const t = new ResolvedTemplate(raw, {
     stackName,
     stateMachineVersion: () => {
-      if (published === undefined) throw new Error('template: a state machine version was named before the definition was published');
-      return published;
+      if (version.published === undefined) throw new Error('template: a state machine version was named before the definition was published');
+      return version.published;
     },
   });
 
@@ -124,7 +124,7 @@ export function readAssembly(raw: CfnTemplate, stackName: string, publish: (defi
     if (value === undefined) throw new Error(`template: the definition's \${${name}} has no substitution`);
     return value;
   });
-  published = publish(definition);
+  version.published = publish(definition);
   const machineArn = t.getAtt(machineId, 'Arn');
   const versionIds = t.resources('AWS::StepFunctions::StateMachineVersion').filter(([id]) => t.prop(id, 'StateMachineArn') === machineArn).map(([id]) => id);
   const stateMachine: LocalStateMachine = {

@@ -80,7 +80,7 @@ export class SfnProtocol {
       if (this.runner.journal.closing) throw new SfnError('ServiceUnavailable', 'The service is shutting down');
       if (this.authorize) {
         const credential = /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''));
-        const refusal = await this.authorize({ accessKeyId: credential?.[1], action, body: parsed }, (token) => this.runner.tokens.get(token)?.run.rec.stateMachineArn);
+        const refusal = await this.authorize({ accessKeyId: credential?.[1], action, body: parsed }, (token) => this.machineOfToken(token));
         if (refusal) {
           res.writeHead(refusal.status, { ...refusal.headers, 'content-length': Buffer.byteLength(refusal.body) });
           res.end(refusal.body);
@@ -380,6 +380,13 @@ export class SfnProtocol {
     const rec = this.runner.records.get(arn);
     if (!rec) throw new SfnError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
     return rec;
+  }
+
+  /** The machine a token was issued by, open or closed (AWS reads it from the token itself). */
+  private machineOfToken(token: string): string | undefined {
+    const open = this.runner.tokens.get(token)?.run.rec.stateMachineArn;
+    if (open || !this.runner.closedTokens.has(token)) return open;
+    return [...this.runner.records.values()].find((r) => r.closedTokens.includes(token))?.stateMachineArn;
   }
 
   private tokenParam(body: JsonObject): string {

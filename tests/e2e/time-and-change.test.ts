@@ -3,6 +3,7 @@
 // holds, the SLA report, pathways continued into new executions, and pathway versions.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStackUnderTest } from '../support/local-stack.js';
 import { acceptTriage, leakFound, patchPerformed } from '../support/fixtures.js';
@@ -122,8 +123,12 @@ describe('pathway versions', () => {
     const after = await refer();
     const v2 = await stack.api('GET', `/patients/${after.patientId}`, { role: 'coordinator' });
     expect(Number(v2.body.pathwayVersion)).toBe(Number(v1.body.pathwayVersion) + 1);
-    expect(after.executionArn).toContain(`-v${v2.body.pathwayVersion}:`);
-    expect(before.executionArn).toContain(`-v${v1.body.pathwayVersion}:`);
+    // Each execution runs on the version it started on (Step Functions names it in DescribeExecution).
+    const sfn = new SFNClient({ endpoint: `http://127.0.0.1:${stack.ports.sfn}`, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const versionOf = async (executionArn: string) => (await sfn.send(new DescribeExecutionCommand({ executionArn }))).stateMachineVersionArn;
+    expect(await versionOf(after.executionArn)).toMatch(new RegExp(`:stateMachine:[^:]+:${v2.body.pathwayVersion}$`));
+    expect(await versionOf(before.executionArn)).toMatch(new RegExp(`:stateMachine:[^:]+:${v1.body.pathwayVersion}$`));
+    sfn.destroy();
     // The patient mid-way finishes its step on its own version.
     expect((await stack.api('POST', `/patients/${before.patientId}/decisions`, { role: 'physician', body: acceptTriage() })).status).toBe(202);
     const moved = await stack.waitForPending(before.patientId, 'IMAGING_SELECTION');
