@@ -11,7 +11,7 @@ import type { Role } from '../../functions/domain/vocabulary.js';
 import { PathwayStore, type PatientRecord } from '../../functions/store/pathway-store.js';
 import { systemClock, ulidIds } from '../../functions/shared/clock.js';
 import { freePort } from '../../local/free-port.js';
-import { STACK_OUTPUTS_FILE, type StackOutputs } from '../../local/stack.js';
+import { IAM_REPORT_FILE, STACK_OUTPUTS_FILE, type IamReport, type StackOutputs } from '../../local/stack.js';
 
 
 export interface ApiResponse<T = any> {
@@ -156,6 +156,29 @@ export class LocalStackUnderTest {
     }
     this.storeInstance = undefined;
     if (!options.keepData) rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  /**
+   * Stops the stack gracefully (SIGTERM), waiting up to `timeoutMs` for it to write its IAM report
+   * (IAM_REPORT_FILE, the last thing it does), and answers the report; the data folder is removed.
+   * A stack that does not exit in time is killed and this throws: a report is never guessed.
+   */
+  async stopWithIamReport(timeoutMs = 90_000): Promise<IamReport> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) throw new Error('the stack is not running: no IAM report to read');
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, timeoutMs))]);
+    try {
+      if (child.exitCode === null) {
+        await this.kill9WithDatabase();
+        throw new Error(`the stack did not stop within ${timeoutMs} ms, so it wrote no IAM report:\n${this.output.slice(-4000)}`);
+      }
+      return JSON.parse(readFileSync(join(this.dataDir, IAM_REPORT_FILE), 'utf8')) as IamReport;
+    } finally {
+      this.storeInstance = undefined;
+      rmSync(this.dataDir, { recursive: true, force: true });
+    }
   }
 
   async token(role: Role, opts: { email?: string; site?: string } = {}): Promise<string> {

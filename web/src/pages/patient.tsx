@@ -264,7 +264,11 @@ export function PatientPage({ patientId, session }: { patientId: string; session
   const alive = useRef(true);
   const latest = useRef<PatientDetail | null>(null);
   const noticeRef = useRef<HTMLDivElement>(null);
-  useEffect(() => () => void (alive.current = false), []);
+  // Set on every mount: React (StrictMode in development) may unmount and mount again.
+  useEffect(() => {
+    alive.current = true;
+    return () => void (alive.current = false);
+  }, []);
 
   const load = useCallback(async () => {
     try {
