@@ -202,26 +202,31 @@ export class CarePathwayStack extends Stack {
     // Delivering an outbox (functions/app/outbox.ts): read and save the record, ask the team's work
     // record who was assigned the decision, and queue the FHIR subscriptions' notifications.
     const outboxDelivery = [store.read, store.save, teamStore.read, subscriptions.list, subscriptions.read, subscriptions.queue];
-    // Intake records the patient with its case number, then indexes it under its referring doctor.
-    const intake = [store.read, store.numberCase, store.save, teamStore.linkReferrer];
+    // Intake records the patient with its case number and first counters, then indexes it under
+    // its referring doctor.
+    const intake = [store.read, store.numberCase, store.save, store.count, teamStore.linkReferrer];
     // Reading a patient record is audited (record_viewed) and shows its timeline.
     const auditedRead = [store.read, store.appendAudit, store.readTimeline];
+    // A change that counts saves its counter increments with it (store.count): a decision, the
+    // first stage opened, a withdrawal, a reopening, a failure. Holds, resumes, red flags,
+    // continuations and deliveries save none, so their functions are not granted it.
     const dataUse: readonly (readonly [PathwayFunction, ...AwsAccess[]])[] = [
       [api.referrals, ...intake],
-      [api.fhir, ...intake, ...auditedRead, store.worklist, subscriptions.register, subscriptions.read, subscriptions.list], // check-ins save as decisions do
+      [api.fhir, ...intake, ...auditedRead, store.worklist, subscriptions.register, subscriptions.read, subscriptions.list], // check-ins save (and count) as decisions do
       [api.queries, ...auditedRead, store.worklist],
-      [api.decisions, store.read, store.save],
-      [api.patientActions, ...outboxDelivery], // hold, resume, withdraw and reopen save; resume delivers
+      [api.decisions, store.read, store.save, store.count],
+      [api.patientActions, ...outboxDelivery, store.count], // hold, resume, withdraw and reopen save; withdraw and reopen count; resume delivers
       [api.redFlags, store.read, store.save],
       [api.admin, store.metrics, store.worklist, store.readTimeline, store.searchAudit], // reads nothing it would audit
-      // Team work beside the record; its bulk holds change the record itself.
+      // Team work beside the record; its bulk holds change the record itself (no counters).
       [api.team, ...auditedRead, store.save, store.worklist, teamStore.read, teamStore.list, teamStore.readMany, teamStore.save, teamStore.saveFilters],
-      [workflow.enterStage, ...outboxDelivery],
+      [workflow.enterStage, ...outboxDelivery, store.count], // the first stage opened
       [workflow.closePathway, ...outboxDelivery],
-      [workflow.recordFailure, ...outboxDelivery],
+      [workflow.recordFailure, ...outboxDelivery, store.count], // the pathway failed
       [workflow.continuePathway, store.read, store.save],
-      // Reminders (audited sends), the reconciler, and the day-before booking reminders.
-      [overdueSweep, ...outboxDelivery, store.worklist, store.appendAudit, teamStore.list, teamStore.markReminded, teamStore.appendAudit],
+      // Reminders (audited sends), the reconciler (a pathway it cannot continue fails, counted),
+      // and the day-before booking reminders.
+      [overdueSweep, ...outboxDelivery, store.count, store.worklist, store.appendAudit, teamStore.list, teamStore.markReminded, teamStore.appendAudit],
       [deliverNotifications, subscriptions.list, subscriptions.recordAttempts],
       // api.openapi makes no AWS call.
     ];

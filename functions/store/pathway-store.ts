@@ -72,15 +72,21 @@ type Item = Record<string, unknown>;
 /**
  * The AWS calls of PathwayStore, by capability (functions/shared/aws-access.ts): what the CDK app
  * grants a handler that uses them. Every write links its audit events to the patient's chain head,
- * a Query of the audit table; a transaction is authorized per item (Put, Update).
+ * a Query of the audit table; a transaction is authorized per item (Put, Update), so a save
+ * whose change carries no counters sends no Update item and needs no `count`.
  */
 export const PATHWAY_STORE_ACCESS = {
   /** getPatient, getReferral */
   read: { pathwayTable: ['dynamodb:GetItem'] },
   /** nextCaseNumber: the case reference sequence */
   numberCase: { pathwayTable: ['dynamodb:UpdateItem'] },
-  /** savePatient: the chain head, then record, guards and events put and counters updated at once */
-  save: { pathwayTable: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], auditTable: ['dynamodb:Query', 'dynamodb:PutItem'] },
+  /** savePatient: the chain head, then record, guards and events put at once (its counters: `count`) */
+  save: { pathwayTable: ['dynamodb:PutItem'], auditTable: ['dynamodb:Query', 'dynamodb:PutItem'] },
+  /**
+   * savePatient/mergeCounters: the counter increments a change carries, one Update item per
+   * counter item in the save's transaction. Granted beside `save` only where a change can count.
+   */
+  count: { pathwayTable: ['dynamodb:UpdateItem'] },
   /** appendAudit; auditPuts (its chain head here, its puts in the caller's transaction) */
   appendAudit: { auditTable: ['dynamodb:Query', 'dynamodb:PutItem'] },
   /** patientTimeline, auditItems */

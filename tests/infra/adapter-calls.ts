@@ -2,6 +2,9 @@
 // SDK commands each method constructs, the transaction items it writes, and what the methods it
 // calls (its own, or another adapter's through a typed field) send in turn. The infra tests set
 // this beside the access declarations, so a declaration cannot drift from the calls it describes.
+// A loop of a method over what one of its module's functions returns is a part of the method,
+// named `method/function` (savePatient/mergeCounters: the counter items of a save): a capability
+// may name it, and what it sends is then that capability's, not the method's.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import ts from 'typescript';
@@ -35,11 +38,18 @@ interface Method {
   readonly actions: Set<string>;
   readonly calls: Set<string>;
   readonly isPublic: boolean;
+  /** Its loops over what a function of the module returns, by that function's name. */
+  readonly parts: Map<string, Method>;
 }
 
 export interface AdapterCalls {
-  /** The actions each method (`Class.method`) sends, its callees' included. */
+  /** The actions each method (`Class.method`, or a part `Class.method/function`) sends, its callees' and parts' included. */
   readonly reach: (method: string) => Set<string>;
+  /**
+   * The actions a capability's methods send: their reach, less the parts of them that a
+   * capability of the module names (those send for that capability).
+   */
+  readonly sends: (module: string, capability: string) => Set<string>;
   /** Public methods of the module's classes that send anything. */
   readonly callingMethods: (module: string) => string[];
   /** Per capability of a module's declaration: the methods its doc comment names. */
@@ -52,6 +62,14 @@ export function adapterCalls(root: string, adapters: readonly AdapterSource[]): 
   const capabilities = new Map<string, Map<string, string[]>>();
   const parsed = adapters.map((a) => ({ adapter: a, file: ts.createSourceFile(a.module, readFileSync(path.join(root, a.module), 'utf8'), ts.ScriptTarget.Latest, true) }));
   const adapterClasses = new Set(parsed.flatMap(({ file }) => file.statements.filter(ts.isClassDeclaration).map((c) => c.name?.text ?? '')));
+  // A method, and each of its parts as `<method>/<function>`, called by the method.
+  const register = (key: string, m: Method) => {
+    methods.set(key, m);
+    for (const [fn, part] of m.parts) {
+      methods.set(`${key}/${fn}`, part);
+      m.calls.add(`${key}/${fn}`);
+    }
+  };
 
   for (const { adapter, file } of parsed) {
     const functions = new Set(file.statements.filter(ts.isFunctionDeclaration).map((f) => f.name?.text ?? ''));
@@ -71,37 +89,46 @@ export function adapterCalls(root: string, adapters: readonly AdapterSource[]): 
       for (const member of cls.members) {
         if (!ts.isMethodDeclaration(member) || !member.body) continue;
         const isPublic = !(ts.getCombinedModifierFlags(member) & ts.ModifierFlags.Private);
-        methods.set(`${className}.${member.name.getText(file)}`, collect(member.body, { file, adapter, functions, className, fields, isPublic }));
+        register(`${className}.${member.name.getText(file)}`, collect(member.body, { file, adapter, functions, className, fields, isPublic }));
       }
     }
     // Module functions: what they send counts for the methods that call them.
     for (const fn of file.statements.filter(ts.isFunctionDeclaration)) {
-      if (fn.body) methods.set(`${adapter.module}#${fn.name?.text ?? ''}`, collect(fn.body, { file, adapter, functions, fields: new Map(), isPublic: false }));
+      if (fn.body) register(`${adapter.module}#${fn.name?.text ?? ''}`, collect(fn.body, { file, adapter, functions, fields: new Map(), isPublic: false }));
     }
     classesOf.set(adapter.module, classes);
     capabilities.set(adapter.module, declaredMethods(file, adapter.declaration, new Set([...methods.keys()].filter((k) => classes.some((c) => k.startsWith(`${c}.`))).map((k) => k.split('.')[1] ?? ''))));
   }
 
-  const reach = (method: string, seen = new Set<string>()): Set<string> => {
+  /** What `method` sends, its callees included, but not the parts in `claimed`. */
+  const reachLess = (method: string, claimed: ReadonlySet<string>, seen = new Set<string>()): Set<string> => {
     const m = methods.get(method);
     const out = new Set(m?.actions ?? []);
     seen.add(method);
-    for (const callee of m?.calls ?? []) if (!seen.has(callee)) for (const a of reach(callee, seen)) out.add(a);
+    for (const callee of m?.calls ?? []) if (!seen.has(callee) && !claimed.has(callee)) for (const a of reachLess(callee, claimed, seen)) out.add(a);
     return out;
+  };
+  const reach = (method: string) => reachLess(method, new Set());
+
+  const capabilityMethods = (module: string) => {
+    const cls = classesOf.get(module) ?? [];
+    const byCapability = capabilities.get(module) ?? new Map<string, string[]>();
+    // A method name in a comment is the adapter class's method of that name.
+    return new Map([...byCapability].map(([c, names]) => [c, names.map((n) => `${cls.find((k) => methods.has(`${k}.${n}`)) ?? '?'}.${n}`)]));
   };
 
   return {
     reach,
+    sends: (module, capability) => {
+      const named = capabilityMethods(module);
+      const parts = new Set([...named.values()].flat().filter((m) => m.includes('/')));
+      return new Set((named.get(capability) ?? []).flatMap((m) => [...reachLess(m, parts)]));
+    },
     callingMethods: (module) =>
       [...methods.entries()]
         .filter(([key, m]) => m.isPublic && (classesOf.get(module) ?? []).some((c) => key.startsWith(`${c}.`)) && reach(key).size > 0)
         .map(([key]) => key),
-    capabilityMethods: (module) => {
-      const cls = classesOf.get(module) ?? [];
-      const byCapability = capabilities.get(module) ?? new Map<string, string[]>();
-      // A method name in a comment is the adapter class's method of that name.
-      return new Map([...byCapability].map(([c, names]) => [c, names.map((n) => `${cls.find((k) => methods.has(`${k}.${n}`)) ?? '?'}.${n}`)]));
-    },
+    capabilityMethods,
   };
 }
 
@@ -119,31 +146,45 @@ interface Scope {
 /** The commands and transaction items a body sends, and the methods and functions it calls. */
 function collect(body: ts.Node, scope: Scope): Method {
   const { file, adapter, functions, className, fields } = scope;
-  const m: Method = { actions: new Set(), calls: new Set(), isPublic: scope.isPublic };
-  const visit = (node: ts.Node): void => {
+  const method = (isPublic: boolean): Method => ({ actions: new Set(), calls: new Set(), isPublic, parts: new Map() });
+  const m = method(scope.isPublic);
+  // `into` is the method, or the part whose loop the node is in.
+  const visit = (into: Method) => (node: ts.Node): void => {
+    // `for (const x of fn(...)) ...` over a function of the module: the loop, its iterable
+    // included, is the part `fn` of the method (nested loops too are parts of the method).
+    if (ts.isForOfStatement(node) && ts.isCallExpression(node.expression) && ts.isIdentifier(node.expression.expression) && functions.has(node.expression.expression.text)) {
+      const name = node.expression.expression.text;
+      const part = m.parts.get(name) ?? method(false);
+      m.parts.set(name, part);
+      ts.forEachChild(node, visit(part));
+      return;
+    }
     if (ts.isNewExpression(node)) {
       const command = /(\w+)Command$/.exec(node.expression.getText(file).split('.').at(-1) ?? '')?.[1];
-      if (command && command !== 'TransactWrite') m.actions.add(adapter.service === 'dynamodb' ? (DYNAMODB_ACTIONS[command] ?? `dynamodb:unknown ${command}`) : `${adapter.service}:${command}`);
+      if (command && command !== 'TransactWrite') into.actions.add(adapter.service === 'dynamodb' ? (DYNAMODB_ACTIONS[command] ?? `dynamodb:unknown ${command}`) : `${adapter.service}:${command}`);
     }
     if (adapter.service === 'dynamodb' && ts.isPropertyAssignment(node) && ts.isIdentifier(node.name) && TRANSACT_ITEMS.has(node.name.text)) {
-      m.actions.add(DYNAMODB_ACTIONS[node.name.text] ?? '');
+      into.actions.add(DYNAMODB_ACTIONS[node.name.text] ?? '');
     }
     if (ts.isCallExpression(node)) {
       const callee = node.expression;
-      if (ts.isIdentifier(callee) && functions.has(callee.text)) m.calls.add(`${adapter.module}#${callee.text}`);
-      if (className && ts.isPropertyAccessExpression(callee) && callee.expression.kind === ts.SyntaxKind.ThisKeyword) m.calls.add(`${className}.${callee.name.text}`);
+      if (ts.isIdentifier(callee) && functions.has(callee.text)) into.calls.add(`${adapter.module}#${callee.text}`);
+      if (className && ts.isPropertyAccessExpression(callee) && callee.expression.kind === ts.SyntaxKind.ThisKeyword) into.calls.add(`${className}.${callee.name.text}`);
       if (ts.isPropertyAccessExpression(callee) && ts.isPropertyAccessExpression(callee.expression) && callee.expression.expression.kind === ts.SyntaxKind.ThisKeyword) {
         const other = fields.get(callee.expression.name.text);
-        if (other) m.calls.add(`${other}.${callee.name.text}`);
+        if (other) into.calls.add(`${other}.${callee.name.text}`);
       }
     }
-    ts.forEachChild(node, visit);
+    ts.forEachChild(node, visit(into));
   };
-  visit(body);
+  visit(m)(body);
   return m;
 }
 
-/** The doc comment of each capability of `declaration`, reduced to the method names it mentions. */
+/**
+ * The doc comment of each capability of `declaration`, reduced to the method names it mentions:
+ * `method/function` names that part of the method (and not the method itself).
+ */
 function declaredMethods(file: ts.SourceFile, declaration: string, methodNames: Set<string>): Map<string, string[]> {
   const out = new Map<string, string[]>();
   const statement = file.statements.filter(ts.isVariableStatement).find((s) => s.declarationList.declarations.some((d) => d.name.getText(file) === declaration));
@@ -153,7 +194,8 @@ function declaredMethods(file: ts.SourceFile, declaration: string, methodNames: 
   for (const property of init.properties) {
     const name = property.name?.getText(file) ?? '';
     const comments = (ts.getLeadingCommentRanges(file.text, property.getFullStart()) ?? []).map((r) => file.text.slice(r.pos, r.end)).join(' ');
-    out.set(name, [...new Set([...comments.matchAll(/\b[a-zA-Z]\w*\b/g)].map((m) => m[0]).filter((w) => methodNames.has(w)))]);
+    const words = [...comments.matchAll(/\b[a-zA-Z]\w*(?:\/[a-zA-Z]\w*)*/g)].flatMap((m) => (methodNames.has(m[0]) ? [m[0]] : m[0].split('/')));
+    out.set(name, [...new Set(words.filter((w) => methodNames.has(w)))]);
   }
   return out;
 }

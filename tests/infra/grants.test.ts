@@ -37,6 +37,12 @@ const publish = EVENT_PUBLISHER_ACCESS.publish;
 
 // functions/app/mutate.ts: every state change reads the record and saves it with its events.
 const change = [store.read, store.save];
+// The changes that carry counter increments (savePatient/mergeCounters) need `count` too: the
+// referral recorded (intake.ts), a decision (recordDecision), the first stage opened
+// (openFirstStage), a withdrawal, a reopening and a failure (functions/domain/record.ts). Holds,
+// resumes, red flags and their email claims, continuations (continueIn), the execution marked
+// started, reminders and outbox deliveries carry none.
+const count = store.count;
 // functions/app/outbox.ts deliverOutbox: emails first (routed to the decision's assignee from the
 // team's work record), then the delivery saved; then the sinks: the handlers that import
 // fhir/pathway-event-sink.ts queue subscription notifications (the Task status may need the
@@ -44,27 +50,27 @@ const change = [store.read, store.save];
 const deliverOutbox = [...change, mail, team.read, subs.list, subs.read, subs.queue, publish];
 // functions/app/intake.ts submitReferral: the referral guard, a case number, the new record, the
 // start through the live alias, and the referring doctor's index entry (team-referrer.ts).
-const submitReferral = [...change, store.numberCase, team.linkReferrer, sfn.startOnLiveAlias];
+const submitReferral = [...change, count, store.numberCase, team.linkReferrer, sfn.startOnLiveAlias];
 // functions/app/queries.ts getPatient: read, audited (record_viewed), with its timeline.
 const getPatient = [store.read, store.appendAudit, store.readTimeline];
 // functions/app/decisions.ts submitDecision: a change, then the hand-off on the task token.
-const submitDecision = [...change, sfn.resume];
+const submitDecision = [...change, count, sfn.resume];
 
 const USES: Readonly<Record<string, readonly AwsAccess[]>> = {
   'functions/api/referrals.ts': submitReferral,
   // listPatients (worklist index) and getPatient.
   'functions/api/queries.ts': [store.worklist, ...getPatient],
   'functions/api/decisions.ts': submitDecision,
-  // hold; resume (delivers the held announcement); withdraw (hand-off); reopen (a new execution
-  // on the unqualified machine its STATE_MACHINE_ARN names).
-  'functions/api/patient-actions.ts': [...deliverOutbox, sfn.resume, sfn.startOnVersion],
-  // a change, then the urgent email (claimed in the record first).
+  // hold; resume (delivers the held announcement); withdraw (counted, then the hand-off); reopen
+  // (counted, then a new execution on the unqualified machine its STATE_MACHINE_ARN names).
+  'functions/api/patient-actions.ts': [...deliverOutbox, count, sfn.resume, sfn.startOnVersion],
+  // a change (no counters), then the urgent email (claimed in the record first).
   'functions/api/red-flags.ts': [...change, mail],
   // throughput and the SLA report (counters, worklist index), audit search and verification: none audited.
   'functions/api/admin.ts': [store.metrics, store.worklist, store.searchAudit, store.readTimeline],
   // ownership, assignment, follow-ups, bookings, notes, filters, metrics (team-*.ts), the
   // directory from Cognito, the referrer's view and its "information received" email, and bulk
-  // holds (a pathway change).
+  // holds (a pathway change, with no counters).
   'functions/api/team.ts': [
     ...getPatient,
     ...change,
@@ -82,18 +88,21 @@ const USES: Readonly<Record<string, readonly AwsAccess[]>> = {
   'functions/api/fhir.ts': [...submitReferral, ...submitDecision, ...getPatient, store.worklist, subs.register, subs.read, subs.list],
   // The OpenAPI document: no AWS call.
   'functions/api/openapi.ts': [],
-  // deliver the stage's announcements and attach the token; a decision recorded on an earlier
-  // attempt's token is handed over on this one's.
-  'functions/workflow/enter-stage.ts': [...deliverOutbox, sfn.resume],
+  // open the first stage (counted), deliver the stage's announcements and attach the token; a
+  // decision recorded on an earlier attempt's token is handed over on this one's.
+  'functions/workflow/enter-stage.ts': [...deliverOutbox, count, sfn.resume],
   'functions/workflow/close-pathway.ts': deliverOutbox,
-  'functions/workflow/record-failure.ts': deliverOutbox,
-  // the running execution's version, the record moved, the next execution started on that version.
+  // the pathway failed (counted), then the administrators' alert delivered.
+  'functions/workflow/record-failure.ts': [...deliverOutbox, count],
+  // the running execution's version, the record moved (no counters), the next execution started
+  // on that version.
   'functions/workflow/continue-pathway.ts': [sfn.describe, ...change, sfn.startOnVersion],
   // reminders (worklist, audited sends), the reconciler (pending work, hand-offs, describe,
-  // continue on the version, deliver), stalled referrals (start through the live alias), and
-  // the day-before booking reminders (listed, marked, audited).
+  // continue on the version or else mark the pathway failed, counted; deliver), stalled referrals
+  // (start through the live alias), and the day-before booking reminders (listed, marked, audited).
   'functions/workflow/overdue-sweep.ts': [
     ...deliverOutbox,
+    count,
     store.worklist,
     store.appendAudit,
     sfn.resume,
@@ -256,13 +265,27 @@ describe('grants follow calls', () => {
         const named = methods.get(name) ?? [];
         expect(named.length, `${adapter.declaration}.${name} names no method of ${adapter.module}`).toBeGreaterThan(0);
         const declared = new Set(AWS_RESOURCES.flatMap((r) => [...(capability[r] ?? [])]));
-        const sent = new Set(named.flatMap((m) => [...calls.reach(m)]));
+        // A part of a method that another capability names (savePatient/mergeCounters) sends for that one.
+        const sent = calls.sends(adapter.module, name);
         expect([...declared].sort(), `${adapter.declaration}.${name} (${named.join(', ')})`).toEqual([...sent].sort());
       }
       // A method that sends anything belongs to a capability: a new SDK call comes with its declaration.
       const covered = new Set([...methods.values()].flat());
       expect(calls.callingMethods(adapter.module).filter((m) => !covered.has(m)), adapter.module).toEqual([]);
     }
+  });
+
+  it("a save's counter increments are `count`'s, not `save`'s: a handler whose changes carry none is not granted UpdateItem for them", () => {
+    const calls = adapterCalls(ROOT, ADAPTERS);
+    const module = 'functions/store/pathway-store.ts';
+    // savePatient sends an Update item only in its loop over mergeCounters(counters).
+    expect([...calls.reach('PathwayStore.savePatient')].sort()).toEqual(['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect(calls.capabilityMethods(module).get('save')).toEqual(['PathwayStore.savePatient']);
+    expect(calls.capabilityMethods(module).get('count')).toEqual(['PathwayStore.savePatient/mergeCounters']);
+    expect([...calls.sends(module, 'save')].sort()).toEqual(['dynamodb:PutItem', 'dynamodb:Query']);
+    expect([...calls.sends(module, 'count')]).toEqual(['dynamodb:UpdateItem']);
+    // `count` rides in the save's transaction: never granted without `save`.
+    for (const [entry, uses] of Object.entries(USES)) if (uses.includes(store.count)) expect(uses, entry).toContain(store.save);
   });
 
   it("the adapters a handler's row names are in its bundle, and the OpenAPI handler bundles none", async () => {

@@ -326,8 +326,14 @@ describe('access to the audit trail', () => {
       expect(actions, fn).toContain('dynamodb:Query');
       expect(actions.filter((a) => /Put|Update|Delete|Write/.test(a)), fn).toEqual([]);
     }
-    for (const fn of ['Referrals', 'Decisions', 'PatientActions', 'EnterStage', 'ClosePathway', 'RecordFailure', 'ContinuePathway', 'OverdueSweep']) {
+    for (const fn of ['Referrals', 'Decisions', 'PatientActions', 'EnterStage', 'ClosePathway', 'RecordFailure', 'OverdueSweep']) {
       expect(actionsOn(statementsOf(fn), pathwayId), fn).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem']));
+    }
+    // Their changes carry no counter increments (PATHWAY_STORE_ACCESS.count), and they update nothing else.
+    for (const fn of ['ContinuePathway', 'RedFlags']) {
+      const actions = actionsOn(statementsOf(fn), pathwayId);
+      expect(actions, fn).toContain('dynamodb:PutItem');
+      expect(actions, fn).not.toContain('dynamodb:UpdateItem');
     }
   });
 });
