@@ -100,6 +100,8 @@ export interface StackOptions {
   readonly frequentEveryMs?: number;
   /** First delay before a crashed DynamoDB Local is restarted (default 500 ms, doubling). */
   readonly dynamodbRestartDelayMs?: number;
+  /** Load every function's handler once the stack is ready (default true). */
+  readonly prewarm?: boolean;
   /** Run this cloud assembly (a cdk.out folder) instead of synthesizing the app. */
   readonly assemblyDir?: string;
 }
@@ -360,8 +362,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     };
     writeFileSync(join(s.dataDir, STACK_OUTPUTS_FILE), JSON.stringify(outputs, null, 2));
     ready = true;
-    // Cold starts off the first requests' path, one function at a time.
-    void lambda.prewarm().catch(() => undefined);
+    // Cold starts off the first requests' path, one function at a time (tests skip it: a test uses
+    // a few functions, and loading all fifteen in every test stack costs more than it saves).
+    if (opts.prewarm ?? true) void lambda.prewarm().catch(() => undefined);
     return { urls, assembly, outputs, iam, idle: () => sfn.idle(), stop: stopAll };
   } catch (err) {
     await stopAll();

@@ -11,12 +11,15 @@ const pathwayConfig = process.env.LOCAL_PATHWAY_CONFIG ? (JSON.parse(process.env
 // Test knob: inject faults into the local engine's Lambda invocations (see local/faults.ts).
 const faults = process.env.LOCAL_FAULTS ? (JSON.parse(process.env.LOCAL_FAULTS) as FaultRule[]) : undefined;
 const sweepEveryMs = process.env.LOCAL_SWEEP_INTERVAL_MS ? Number(process.env.LOCAL_SWEEP_INTERVAL_MS) : undefined;
+const frequentEveryMs = process.env.LOCAL_FREQUENT_SCHEDULE_MS ? Number(process.env.LOCAL_FREQUENT_SCHEDULE_MS) : undefined;
 const dynamodbRestartDelayMs = process.env.LOCAL_DYNAMODB_RESTART_DELAY_MS ? Number(process.env.LOCAL_DYNAMODB_RESTART_DELAY_MS) : undefined;
 const stack = await startStack({
   settings,
   ...(process.env.LOCAL_ASL_PATH ? { aslPath: process.env.LOCAL_ASL_PATH } : {}),
   ...(process.env.LOCAL_ASSEMBLY_DIR ? { assemblyDir: process.env.LOCAL_ASSEMBLY_DIR } : {}),
   ...(sweepEveryMs === undefined ? {} : { sweepEveryMs }),
+  ...(frequentEveryMs === undefined ? {} : { frequentEveryMs }),
+  ...(process.env.LOCAL_PREWARM === '0' ? { prewarm: false } : {}),
   ...(faults ? { injectFault: faultInjector(faults) } : {}),
   ...(retryIntervalMs === undefined ? {} : { retryIntervalMs }),
   ...(pathwayConfig ? { pathwayConfig } : {}),

@@ -1,63 +1,21 @@
 // FHIR rest-hook subscriptions end to end: an external receiver (a local HTTP server in this test)
 // registers for Task changes and gets id-only notifications as the pathway moves; a failing
 // receiver is retried with backoff and recorded, and never holds the pathway up.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bundle, OperationOutcome, Parameters, Subscription, Task } from '@medplum/fhirtypes';
 import type { Role } from '../../functions/domain/vocabulary.js';
-import { freePort } from '../../local/free-port.js';
 import { acceptTriage } from '../support/fixtures.js';
 import { containedServiceRequest } from '../support/fhir-fixtures.js';
 import { LocalStackUnderTest } from '../support/local-stack.js';
-
-interface Received {
-  readonly path: string;
-  readonly headers: IncomingMessage['headers'];
-  readonly body: string;
-}
-
-class Receiver {
-  readonly received: Received[] = [];
-  /** Answer 500 to this many requests to a path before accepting. */
-  readonly failFirst = new Map<string, number>();
-  private server: Server | undefined;
-  port = 0;
-
-  async start(): Promise<void> {
-    this.port = await freePort();
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        this.received.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-        const left = this.failFirst.get(req.url ?? '') ?? 0;
-        const fail = left > 0;
-        if (fail) this.failFirst.set(req.url ?? '', left - 1);
-        res.writeHead(fail ? 500 : 200).end();
-      });
-    });
-    await new Promise<void>((r) => this.server?.listen(this.port, '127.0.0.1', () => r()));
-  }
-
-  url(path: string): string {
-    return `http://127.0.0.1:${this.port}${path}`;
-  }
-
-  at(path: string): Received[] {
-    return this.received.filter((r) => r.path === path);
-  }
-
-  async stop(): Promise<void> {
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
-  }
-}
+import { Receiver, type Received } from '../support/receiver.js';
+import { freePort } from '../../local/free-port.js';
 
 let stack: LocalStackUnderTest;
 const receiver = new Receiver();
 
 beforeAll(async () => {
   await receiver.start();
-  stack = await LocalStackUnderTest.start({ SUBSCRIPTION_WORKER_MS: '100' });
+  stack = await LocalStackUnderTest.start({ LOCAL_FREQUENT_SCHEDULE_MS: '100' });
 });
 afterAll(async () => {
   await stack?.stop();

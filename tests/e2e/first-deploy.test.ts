@@ -6,7 +6,6 @@
 // must show no call refused and no grant unused. A second stack runs an assembly with one grant
 // removed and must refuse, change nothing, and say so without PHI.
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SendRawEmailCommand, SESClient } from '@aws-sdk/client-ses';
@@ -30,9 +29,9 @@ import type { PatientRecord } from '../../functions/store/pathway-store.js';
 import { readStack, synthesize } from '../../local/assembly/synth.js';
 import { LOCAL_REGION } from '../../local/assembly/template.js';
 import { readAssembly, type LocalAssembly } from '../../local/assembly/wiring.js';
-import { freePort } from '../../local/free-port.js';
 import { checkIn, containedServiceRequest, referralBundle } from '../support/fhir-fixtures.js';
 import { acceptTriage, completeCheck, leakFound, noLeak, patchPerformed, referralBody } from '../support/fixtures.js';
+import { Receiver } from '../support/receiver.js';
 import { LocalStackUnderTest } from '../support/local-stack.js';
 
 const SECOND_IN_DAYS = 1 / 86_400;
@@ -64,28 +63,6 @@ function functionOf(assembly: LocalAssembly, entry: string) {
   const fn = assembly.functions.find((f) => f.entry === entry);
   if (!fn) throw new Error(`the template has no function for ${entry}`);
   return fn;
-}
-
-/** A rest-hook receiver for FHIR subscription notifications. */
-class Receiver {
-  readonly received: { path: string; body: string }[] = [];
-  private server: Server | undefined;
-  port = 0;
-  async start(): Promise<void> {
-    this.port = await freePort();
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        this.received.push({ path: req.url ?? '', body: Buffer.concat(chunks).toString('utf8') });
-        res.writeHead(200).end();
-      });
-    });
-    await new Promise<void>((r) => this.server?.listen(this.port, '127.0.0.1', () => r()));
-  }
-  async stop(): Promise<void> {
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
-  }
 }
 
 describe('the first deploy, rehearsed offline on the stack built from the cloud assembly', () => {

@@ -10,6 +10,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { text } from './template-text.js';
 import { EVENT_PUBLISHER_ACCESS } from '../../functions/fhir/subscription-runtime.js';
 import { AWS_RESOURCES, type AccessDeclaration, type AwsAccess } from '../../functions/shared/aws-access.js';
 import { COGNITO_DIRECTORY_ACCESS } from '../../functions/shared/cognito-directory.js';
@@ -166,18 +167,6 @@ const idOf = (prefix: string, type: string): string => {
   return found[0];
 };
 
-/** A template value as text, intrinsics written `<Ref>` and `<LogicalId.Attr>`. */
-function text(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const o = value as Record<string, unknown>;
-  if (o['Fn::Join']) {
-    const [delimiter, parts] = o['Fn::Join'] as [string, unknown[]];
-    return parts.map(text).join(delimiter);
-  }
-  if (o['Fn::GetAtt']) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
-  if (o.Ref) return `<${String(o.Ref)}>`;
-  return JSON.stringify(value);
-}
 
 function statementsOfRole(roleId: string): Statement[] {
   return [...ofType('AWS::IAM::ManagedPolicy'), ...ofType('AWS::IAM::Policy')]

@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_TABLE, PATHWAY_TABLE } from '../../functions/store/table-layout.js';
 import { TEAM_ROUTE_KEYS } from '../../functions/api/team-routes.js';
 import { FHIR_ROUTES } from '../../functions/fhir/routes.js';
+import { text } from './template-text.js';
 import { CarePathwayStack, loadDefinition } from '../../lib/care-pathway-stack.js';
 import { DASHBOARD_PLACEHOLDER_PATH, DashboardHosting, dashboardAssetDirectory } from '../../lib/dashboard-hosting.js';
 
@@ -519,18 +520,6 @@ describe('alarms', () => {
 });
 
 describe('the dashboard', () => {
-  /** A template value as text, intrinsics written out as `<Ref>` and `<LogicalId.Attr>`. */
-  const text = (value: unknown): string => {
-    if (typeof value === 'string') return value;
-    const o = value as Record<string, unknown>;
-    if (o['Fn::Join']) {
-      const [delimiter, parts] = o['Fn::Join'] as [string, unknown[]];
-      return parts.map(text).join(delimiter);
-    }
-    if (o['Fn::GetAtt']) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
-    if (o.Ref) return `<${String(o.Ref)}>`;
-    return JSON.stringify(value);
-  };
   const siteBucketId = () => logicalIdOf('DashboardSiteBucket', 'AWS::S3::Bucket');
   const logBucketId = () => logicalIdOf('DashboardLogBucket', 'AWS::S3::Bucket');
   const distributionId = () => logicalIdOf('DashboardDistribution', 'AWS::CloudFront::Distribution');

@@ -65,6 +65,7 @@ export class LocalStackUnderTest {
         DYNAMODB_PORT: String(this.ports.dynamodb),
         SFN_PORT: String(this.ports.sfn),
         LOCAL_RETRY_INTERVAL_MS: '20',
+        LOCAL_PREWARM: '0',
         ...this.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
