@@ -1,12 +1,10 @@
-// Counts the DynamoDB capacity the product consumes, for the cost model. Every DynamoDB call
-// of the product goes through the repository's DocumentClient (PathwayStore), which is built
-// with DynamoDBDocumentClient.from; the meter wraps `from` so each such client gets one
-// middleware that asks for ReturnConsumedCapacity and adds up what DynamoDB (Local) reports.
+// Counts the DynamoDB capacity the product consumes, for the cost model: the stack's DynamoDB
+// endpoint asks for ReturnConsumedCapacity on every call a function makes, and the meter adds up
+// what DynamoDB (Local) reports.
 // DynamoDB Local computes capacity the way DynamoDB does (1 KB write units, 4 KB read units,
 // strongly consistent reads 1, eventually consistent 0.5, transactions double, GSI writes
 // counted): in on-demand mode those units are the billed write and read request units.
-import { DynamoDBDocumentClient, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/lib-dynamodb';
-import type { InitializeMiddleware } from '@aws-sdk/types';
+import type { DynamoObserver } from '../local/dynamodb-journal.js';
 
 export interface OperationUsage {
   calls: number;
@@ -63,7 +61,7 @@ export function usageBetween(before: CapacityUsage, after: CapacityUsage): Capac
   return { readUnits: after.readUnits - before.readUnits, writeUnits: after.writeUnits - before.writeUnits, byOperation };
 }
 
-const METER_NAME = 'benchCapacityMeter';
+const METERED = new Set(['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'Scan', 'BatchGetItem', 'BatchWriteItem', 'TransactWriteItems', 'TransactGetItems']);
 const SINGLE_ITEM_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
 
 function itemsWrittenBy(operation: string, input: { TransactItems?: unknown[] }): number {
@@ -71,29 +69,34 @@ function itemsWrittenBy(operation: string, input: { TransactItems?: unknown[] })
   return SINGLE_ITEM_WRITES.has(operation) ? 1 : 0;
 }
 
-/** Install the meter on every DocumentClient created from now on in this process. */
-export function installCapacityMeter(): CapacityMeter {
-  const meter = new CapacityMeter();
-  const original = DynamoDBDocumentClient.from.bind(DynamoDBDocumentClient);
-  const middleware: InitializeMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context) => async (args) => {
-    const operation = String(context.commandName ?? 'Unknown').replace(/Command$/, '');
-    const input = { ...args.input, ReturnConsumedCapacity: 'INDEXES' } as ServiceInputTypes;
-    try {
-      const result = await next({ ...args, input });
-      const output = result.output as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] };
-      meter.record(operation, output.ConsumedCapacity, false, itemsWrittenBy(operation, args.input as { TransactItems?: unknown[] }));
-      return result;
-    } catch (err) {
-      meter.record(operation, undefined, true);
-      throw err;
-    }
+/**
+ * The meter on the wire: the stack's DynamoDB endpoint asks DynamoDB (Local) for the consumed
+ * capacity of every call a function makes (not the operator's: the bench's own raw runs) and the
+ * meter adds it up. The functions run in workers of their own, so a meter inside one process
+ * would see none of their clients.
+ */
+export function capacityObserver(meter: CapacityMeter, operatorKey: string): DynamoObserver {
+  const counted = (accessKeyId: string | undefined) => accessKeyId !== undefined && accessKeyId !== operatorKey;
+  const operationOf = (target: string) => target.replace(/^DynamoDB_\d+\./, '');
+  return {
+    request: ({ accessKeyId, target, body }) => {
+      if (!counted(accessKeyId) || !METERED.has(operationOf(target))) return body;
+      try {
+        return JSON.stringify({ ...(JSON.parse(body) as object), ReturnConsumedCapacity: 'INDEXES' });
+      } catch {
+        return body;
+      }
+    },
+    response: ({ accessKeyId, target, body }, status, answer) => {
+      const operation = operationOf(target);
+      if (!counted(accessKeyId) || !METERED.has(operation)) return;
+      if (status >= 300) return meter.record(operation, undefined, true);
+      try {
+        const output = JSON.parse(answer.toString('utf8')) as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] };
+        meter.record(operation, output.ConsumedCapacity, false, itemsWrittenBy(operation, JSON.parse(body) as { TransactItems?: unknown[] }));
+      } catch {
+        meter.record(operation, undefined, true);
+      }
+    },
   };
-  DynamoDBDocumentClient.from = ((client, translateConfig) => {
-    const doc = original(client, translateConfig);
-    if (!doc.middlewareStack.identify().some((m) => m.startsWith(METER_NAME))) {
-      doc.middlewareStack.add(middleware, { step: 'initialize', name: METER_NAME, override: true });
-    }
-    return doc;
-  }) as typeof DynamoDBDocumentClient.from;
-  return meter;
 }

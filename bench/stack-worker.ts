@@ -3,14 +3,14 @@
 // DynamoDB capacity meter (see capacity.ts), whose figures the parent asks for over IPC.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-import { installCapacityMeter } from './capacity.js';
+import { CapacityMeter, capacityObserver } from './capacity.js';
 
-const meter = installCapacityMeter();
-const { startStack } = await import('../local/stack.js');
+const meter = new CapacityMeter();
+const { startStack, OPERATOR_ACCESS_KEY } = await import('../local/stack.js');
 const { localSettings } = await import('../local/settings.js');
 
 const retryIntervalMs = process.env.LOCAL_RETRY_INTERVAL_MS ? Number(process.env.LOCAL_RETRY_INTERVAL_MS) : undefined;
-const stack = await startStack({ settings: localSettings(), ...(retryIntervalMs === undefined ? {} : { retryIntervalMs }) });
+const stack = await startStack({ settings: localSettings(), observeDynamo: capacityObserver(meter, OPERATOR_ACCESS_KEY), ...(retryIntervalMs === undefined ? {} : { retryIntervalMs }) });
 
 let stopping = false;
 const shutdown = async () => {

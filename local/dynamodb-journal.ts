@@ -210,7 +210,13 @@ const unavailable = (res: ServerResponse) => {
 /** An IAM refusal to send instead of forwarding (local/stack.ts authorizes each call against the caller's policies). */
 export type DynamoAuthorize = (call: { readonly accessKeyId: string | undefined; readonly target: string; readonly body: string }) => Promise<{ readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: string } | undefined>;
 
-export function startJournalProxy(opts: { host: string; port: number; journal: WriteJournal; upstream: () => number | undefined; authorize?: DynamoAuthorize }): Promise<Server> {
+/** Sees every call a caller made (the bench's capacity meter): may rewrite the request, reads the answer. */
+export interface DynamoObserver {
+  request(call: { readonly accessKeyId: string | undefined; readonly target: string; readonly body: string }): string;
+  response(call: { readonly accessKeyId: string | undefined; readonly target: string; readonly body: string }, status: number, answer: Buffer): void;
+}
+
+export function startJournalProxy(opts: { host: string; port: number; journal: WriteJournal; upstream: () => number | undefined; authorize?: DynamoAuthorize; observe?: DynamoObserver }): Promise<Server> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -218,11 +224,12 @@ export function startJournalProxy(opts: { host: string; port: number; journal: W
       void (async () => {
         const port = opts.upstream();
         if (port === undefined) return unavailable(res);
-        const body = Buffer.concat(chunks);
         const target = String(req.headers['x-amz-target'] ?? '');
+        const accessKeyId = /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1];
+        const call = { accessKeyId, target, body: Buffer.concat(chunks).toString('utf8') };
+        const body = opts.observe ? Buffer.from(opts.observe.request(call), 'utf8') : Buffer.concat(chunks);
         if (opts.authorize) {
-          const credential = /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''));
-          const refusal = await opts.authorize({ accessKeyId: credential?.[1], target, body: body.toString('utf8') });
+          const refusal = await opts.authorize(call);
           if (refusal) {
             res.writeHead(refusal.status, { ...refusal.headers, 'content-length': String(Buffer.byteLength(refusal.body)) });
             res.end(refusal.body);
@@ -235,6 +242,7 @@ export function startJournalProxy(opts: { host: string; port: number; journal: W
         } catch {
           return unavailable(res);
         }
+        opts.observe?.response(call, answer.status, answer.body);
         if (answer.status < 300 && WRITE_TARGETS.has(target)) {
           try {
             await opts.journal.append(target, body.toString('utf8'));

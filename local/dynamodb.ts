@@ -22,7 +22,7 @@ import {
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { AUDIT_TABLE, PATHWAY_TABLE } from '../functions/store/table-layout.js';
-import { replayJournal, startJournalProxy, WriteJournal, type DynamoAuthorize } from './dynamodb-journal.js';
+import { replayJournal, startJournalProxy, WriteJournal, type DynamoAuthorize, type DynamoObserver } from './dynamodb-journal.js';
 import { freePort } from './free-port.js';
 
 export async function reapStale(pidFile: string, marker: string): Promise<void> {
@@ -66,6 +66,8 @@ export interface DynamoLocalOptions {
   readonly restartDelayMs?: number;
   /** IAM: each call is authorized against its caller's policies before it reaches DynamoDB Local. */
   readonly authorize?: DynamoAuthorize;
+  /** Sees every call (the bench's capacity meter). */
+  readonly observe?: DynamoObserver;
 }
 
 const LAUNCHER = fileURLToPath(new URL('./dynamodb-bind-host.java', import.meta.url));
@@ -173,7 +175,7 @@ export async function startDynamoLocal(dataDir: string, host: string, port: numb
   trimTimer.unref();
   let proxy: Server;
   try {
-    proxy = await startJournalProxy({ host, port, journal, upstream: () => upstreamPort, ...(options.authorize ? { authorize: options.authorize } : {}) });
+    proxy = await startJournalProxy({ host, port, journal, upstream: () => upstreamPort, ...(options.authorize ? { authorize: options.authorize } : {}), ...(options.observe ? { observe: options.observe } : {}) });
   } catch (err) {
     stopping = true;
     child?.kill('SIGKILL');

@@ -19,6 +19,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { issueToken, localVerifier } from './auth.js';
 import { startApiServer, type Route } from './api-server.js';
 import { createTables, startDynamoLocal } from './dynamodb.js';
+import type { DynamoObserver } from './dynamodb-journal.js';
 import { checkWaitingCheckpoints, describeCheckpointReport } from './checkpoint-check.js';
 import { checkHealth, localDependencyChecks } from './health.js';
 import { startSes } from './ses.js';
@@ -100,6 +101,8 @@ export interface StackOptions {
   readonly frequentEveryMs?: number;
   /** First delay before a crashed DynamoDB Local is restarted (default 500 ms, doubling). */
   readonly dynamodbRestartDelayMs?: number;
+  /** Sees every DynamoDB call (the bench's capacity meter). */
+  readonly observeDynamo?: DynamoObserver;
   /** Load every function's handler once the stack is ready (default true). */
   readonly prewarm?: boolean;
   /** Run this cloud assembly (a cdk.out folder) instead of synthesizing the app. */
@@ -249,6 +252,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
     const dynamo = await startDynamoLocal(s.dataDir, s.host, s.dynamodbPort, {
       ...(opts.dynamodbRestartDelayMs === undefined ? {} : { restartDelayMs: opts.dynamodbRestartDelayMs }),
+      ...(opts.observeDynamo ? { observe: opts.observeDynamo } : {}),
       authorize: async ({ accessKeyId, target, body }) => {
         let parsed: unknown;
         try {

@@ -85,11 +85,12 @@ describe('local listeners', () => {
   });
   afterAll(async () => stack?.stop());
 
-  it('are the four configured ports plus DynamoDB Local’s private one, each on loopback only', () => {
+  it('are the four configured ports plus four private ones, each on loopback only', () => {
     const ports = Object.values(stack.ports);
     for (const port of ports) expect(owned.some((l) => l.port === port), `port ${port} listens`).toBe(true);
-    // DynamoDB Local itself sits behind its journal on one more, private, port.
-    expect(owned.length).toBe(ports.length + 1);
+    // Private ports: DynamoDB Local behind its journal, the SES inbox behind its IAM gate, and the
+    // local EventBridge and Cognito endpoints the functions reach by endpoint variable.
+    expect(owned.length).toBe(ports.length + 4);
     for (const l of owned) expect(isLoopback(l.address), `${l.address}:${l.port}`).toBe(true);
   });
 
