@@ -11,6 +11,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { accessKeyIdOf } from './aws-endpoint.js';
 
 const WRITE_TARGETS = new Set(['TransactWriteItems', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'].map((op) => `DynamoDB_20120810.${op}`));
 
@@ -225,7 +226,7 @@ export function startJournalProxy(opts: { host: string; port: number; journal: W
         const port = opts.upstream();
         if (port === undefined) return unavailable(res);
         const target = String(req.headers['x-amz-target'] ?? '');
-        const accessKeyId = /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1];
+        const accessKeyId = accessKeyIdOf(req.headers.authorization);
         const call = { accessKeyId, target, body: Buffer.concat(chunks).toString('utf8') };
         const body = opts.observe ? Buffer.from(opts.observe.request(call), 'utf8') : Buffer.concat(chunks);
         if (opts.authorize) {

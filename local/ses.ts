@@ -6,6 +6,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { accessKeyIdOf } from './aws-endpoint.js';
 import { freePort } from './free-port.js';
 
 const require = createRequire(import.meta.url);
@@ -82,8 +83,7 @@ function startSesGate(host: string, port: number, upstreamPort: number, authoriz
       void (async () => {
         const body = Buffer.concat(chunks);
         if (req.method === 'POST' && String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
-          const credential = /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''));
-          const refusal = await authorize({ accessKeyId: credential?.[1], form: new URLSearchParams(body.toString('utf8')) });
+          const refusal = await authorize({ accessKeyId: accessKeyIdOf(req.headers.authorization), form: new URLSearchParams(body.toString('utf8')) });
           if (refusal) {
             res.writeHead(refusal.status, { ...refusal.headers, 'content-length': String(Buffer.byteLength(refusal.body)) });
             res.end(refusal.body);

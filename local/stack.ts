@@ -13,6 +13,7 @@ import type { Server } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dashboardFallback, WEB_DIST_DIR } from '../web/server/dashboard.js';
 import { CONTRACT_ROUTES, INTEGRATION_ROUTES, TEAM_ROUTES, type ApiRoute } from '../functions/api/routes.js';
+import { deepMerge, type Json } from '../functions/domain/config.js';
 import { ConfiguredDirectory } from '../functions/domain/directory.js';
 import { loadTeamConfig } from '../functions/domain/team-work.js';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -116,14 +117,6 @@ export interface Stack {
   readonly iam: IamAuthorizer;
   idle(): Promise<void>;
   stop(): Promise<void>;
-}
-
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-function deepMerge(base: Json, patch: Json): Json {
-  if (patch === null || typeof patch !== 'object' || Array.isArray(patch) || base === null || typeof base !== 'object' || Array.isArray(base)) return patch;
-  const out: { [k: string]: Json } = { ...base };
-  for (const [k, v] of Object.entries(patch)) out[k] = k in base ? deepMerge(base[k] as Json, v) : v;
-  return out;
 }
 
 /** Each role's access key: the role's logical id, so a refusal in the log names the function. */

@@ -103,8 +103,9 @@ export const DEFAULT_CONFIG: PathwayConfig = {
   ],
 };
 
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-function deepMerge(base: Json, patch: Json): Json {
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+/** `patch` over `base`, objects merged key by key (how PATHWAY_CONFIG overrides the defaults). */
+export function deepMerge(base: Json, patch: Json): Json {
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
   if (base === null || typeof base !== 'object' || Array.isArray(base)) return patch;
   const out: { [k: string]: Json } = { ...base };

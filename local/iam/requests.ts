@@ -13,11 +13,7 @@ export interface AwsEnv {
   readonly account: string;
 }
 
-/** The access key id of a SigV4 `Authorization` header (`Credential=<AKID>/<date>/<region>/<service>/aws4_request`). */
-export function accessKeyIdOf(authorization: string | undefined): string | undefined {
-  if (!authorization?.startsWith('AWS4-HMAC-SHA256')) return undefined;
-  return /Credential=([^/,\s]+)\//.exec(authorization)?.[1];
-}
+export { accessKeyIdOf } from '../aws-endpoint.js';
 
 // ---------------------------------------------------------------- DynamoDB
 

@@ -20,6 +20,7 @@ import {
   type TaskOutcome,
 } from './definition.js';
 import type { ExecutionRunner } from './runner.js';
+import { accessKeyIdOf } from '../aws-endpoint.js';
 
 export class SfnProtocol {
   url = '';
@@ -79,8 +80,7 @@ export class SfnProtocol {
       if (!isObject(parsed)) throw new SfnError('SerializationException', 'The request body must be a JSON object');
       if (this.runner.journal.closing) throw new SfnError('ServiceUnavailable', 'The service is shutting down');
       if (this.authorize) {
-        const credential = /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''));
-        const refusal = await this.authorize({ accessKeyId: credential?.[1], action, body: parsed }, (token) => this.machineOfToken(token));
+        const refusal = await this.authorize({ accessKeyId: accessKeyIdOf(req.headers.authorization), action, body: parsed }, (token) => this.machineOfToken(token));
         if (refusal) {
           res.writeHead(refusal.status, { ...refusal.headers, 'content-length': Buffer.byteLength(refusal.body) });
           res.end(refusal.body);
