@@ -68,12 +68,11 @@ function keepThreadHeaders(store: SesStore): void {
 }
 
 /** An IAM refusal to send instead of the email (local/stack.ts authorizes each call against the caller's policies). */
-export type SesAuthorize = (call: { readonly accessKeyId: string | undefined; readonly form: URLSearchParams }) => Promise<{ readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: string } | undefined>;
+export type SesAuthorize = (call: { readonly accessKeyId: string | undefined; readonly form?: URLSearchParams; readonly method: string; readonly path: string }) => Promise<{ readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: string } | undefined>;
 
 /**
- * The SES endpoint the functions call: each SES API call (a form POST, the v1 query protocol the
- * SDK's SES client speaks) is authorized first, then passed to aws-ses-v2-local on its own port;
- * the inbox pages (GET) pass straight through.
+ * The SES endpoint the functions call: each SES API call is authorized first, then passed to
+ * aws-ses-v2-local on its own port; the inbox's own unsigned pages pass straight through.
  */
 function startSesGate(host: string, port: number, upstreamPort: number, authorize: SesAuthorize): Promise<Server> {
   const server = createServer((req, res) => {
@@ -82,8 +81,12 @@ function startSesGate(host: string, port: number, upstreamPort: number, authoriz
     req.on('end', () => {
       void (async () => {
         const body = Buffer.concat(chunks);
-        if (req.method === 'POST' && String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
-          const refusal = await authorize({ accessKeyId: accessKeyIdOf(req.headers.authorization), form: new URLSearchParams(body.toString('utf8')) });
+        // A signed request is an AWS API call and is authorized: the v1 query API (a form POST)
+        // or any SESv2 call. Unsigned ones are the inbox's own pages (GET /store, clear-store).
+        const accessKeyId = accessKeyIdOf(req.headers.authorization);
+        const form = req.method === 'POST' && String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+        if (form || accessKeyId !== undefined) {
+          const refusal = await authorize({ accessKeyId, method: req.method ?? 'GET', path: req.url ?? '/', ...(form ? { form: new URLSearchParams(body.toString('utf8')) } : {}) });
           if (refusal) {
             res.writeHead(refusal.status, { ...refusal.headers, 'content-length': String(Buffer.byteLength(refusal.body)) });
             res.end(refusal.body);

@@ -162,16 +162,17 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const iam = new IamAuthorizer(principals, { operatorKeys: [OPERATOR_ACCESS_KEY] });
   const env = { region: LOCAL_REGION, account: LOCAL_ACCOUNT };
   const tableKeys = new Map(assembly.tables.flatMap((t) => (t.kmsKeyArn ? [[t.name, t.kmsKeyArn] as const] : [])));
+  // Seen, never silent: the action and resource, no request data (no PHI).
+  const logRefusal = (request: { action: string; resource: string }, by = '') => console.warn(`IAM: refused ${request.action} on ${request.resource}${by}`);
   const refused = (service: Parameters<typeof refusalResponse>[0], decision: Awaited<ReturnType<IamAuthorizer['authorize']>>) => {
     if (decision.allowed) return undefined;
-    // Seen, never silent: the action and resource, no request data (no PHI).
-    console.warn(`IAM: refused ${decision.request.action} on ${decision.request.resource}`);
+    logRefusal(decision.request);
     return refusalResponse(service, decision);
   };
   const authorizeHook: AuthorizeHook = async (accessKeyId, requests) => {
     const decision = await iam.authorize(accessKeyId, requests);
     if (decision.allowed) return { allowed: true };
-    console.warn(`IAM: refused ${decision.request.action} on ${decision.request.resource}`);
+    logRefusal(decision.request);
     return { allowed: false, message: decision.message, ...(decision.reason === 'unknown-key' ? { unknownKey: true } : {}) };
   };
 
@@ -261,7 +262,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await createTables(ddb, assembly.tables);
     ddb.destroy();
 
-    const ses = await startSes(s.dataDir, s.host, s.sesPort, async ({ accessKeyId, form }) => refused('ses', await iam.authorize(accessKeyId, sesRequests(form, env))));
+    // The product speaks the v1 API (SendRawEmail). An SESv2 call has no action mapping here yet:
+    // named by its method and path, it is no IAM action, so only the operator may make it. Stricter
+    // than AWS, never laxer.
+    const ses = await startSes(s.dataDir, s.host, s.sesPort, async ({ accessKeyId, form, method, path }) =>
+      refused('ses', await iam.authorize(accessKeyId, form ? sesRequests(form, env) : [{ action: `ses:${method}${path.split('?')[0]}`, resource: '*' }])),
+    );
     stops.push(ses.stop);
 
     const events = await startLocalEventBridge({ host: s.host, port: eventsPort, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT, buses: ['default', ...assembly.eventBuses], dataFile: join(s.dataDir, 'eventbridge-events.jsonl'), authorize: authorizeHook });
@@ -308,7 +314,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         const arn = lambda.find(functionName)?.arn ?? `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${functionName}`;
         const decision = await iam.authorize(machineKey, [lambdaInvokeRequest(arn)]);
         if (!decision.allowed) {
-          console.warn(`IAM: refused lambda:InvokeFunction on ${arn} to the state machine`);
+          logRefusal(decision.request, ' to the state machine');
           throw Object.assign(new Error(decision.message), { name: 'Lambda.AWSLambdaException' });
         }
         return lambda.invoke(arn, payload);

@@ -41,7 +41,6 @@ export interface LocalTable {
   /** The CreateTable input (keys, attributes, indexes), as the template gives it. */
   readonly create: Record<string, unknown>;
   readonly ttlAttribute?: string;
-  readonly streamViewType?: string;
 }
 
 export interface LocalSchedule {
@@ -59,8 +58,7 @@ export interface LocalStateMachine {
   readonly roleArn: string;
   /** The ASL with DefinitionSubstitutions applied (function ARNs). */
   readonly definition: string;
-  /** Logical ids of its published versions and its aliases. */
-  readonly versionIds: readonly string[];
+  /** Its aliases (the version is the local one the stack publishes). */
   readonly aliases: readonly { readonly logicalId: string; readonly name: string }[];
 }
 
@@ -83,7 +81,6 @@ export interface LocalAssembly {
   readonly tables: readonly LocalTable[];
   readonly schedules: readonly LocalSchedule[];
   readonly invokePermissions: readonly InvokePermission[];
-  readonly mailIdentities: readonly string[];
   readonly eventBuses: readonly string[];
   readonly userPools: readonly string[];
 }
@@ -126,14 +123,12 @@ export function readAssembly(raw: CfnTemplate, stackName: string, publish: (defi
   });
   version.published = publish(definition);
   const machineArn = t.getAtt(machineId, 'Arn');
-  const versionIds = t.resources('AWS::StepFunctions::StateMachineVersion').filter(([id]) => t.prop(id, 'StateMachineArn') === machineArn).map(([id]) => id);
   const stateMachine: LocalStateMachine = {
     logicalId: machineId,
     name: t.getAtt(machineId, 'Name'),
     arn: machineArn,
     roleArn: asString(t.prop(machineId, 'RoleArn'), 'state machine RoleArn'),
     definition,
-    versionIds,
     aliases: t.resources('AWS::StepFunctions::StateMachineAlias').map(([id]) => ({ logicalId: id, name: asString(t.prop(id, 'Name'), 'alias Name') })),
   };
 
@@ -203,7 +198,6 @@ export function readAssembly(raw: CfnTemplate, stackName: string, publish: (defi
         ...(stream?.StreamViewType ? { StreamSpecification: { StreamEnabled: true, StreamViewType: stream.StreamViewType } } : {}),
       },
       ...(ttl?.Enabled && ttl.AttributeName ? { ttlAttribute: ttl.AttributeName } : {}),
-      ...(stream?.StreamViewType ? { streamViewType: stream.StreamViewType } : {}),
     };
   });
 
@@ -241,7 +235,6 @@ export function readAssembly(raw: CfnTemplate, stackName: string, publish: (defi
     tables,
     schedules,
     invokePermissions,
-    mailIdentities: t.resources('AWS::SES::EmailIdentity').map(([id]) => t.ref(id)),
     eventBuses: t.resources('AWS::Events::EventBus').map(([id]) => t.ref(id)),
     userPools: t.resources('AWS::Cognito::UserPool').map(([id]) => t.ref(id)),
   };
